@@ -1,0 +1,155 @@
+//! Roles and what each may do. The server's authorisation checks ask this table, and only
+//! this table, whether a role may perform a capability; the territory check comes on top.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A member's role in a campaign. `Admin` is server-wide (it manages campaigns); the others are
+/// per campaign. Coordinators, trainers and walkers are scoped to territories; a director sees
+/// the whole campaign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Director,
+    Coordinator,
+    Trainer,
+    Walker,
+}
+
+impl Role {
+    /// Every role, from the most to the least powerful.
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Director,
+        Role::Coordinator,
+        Role::Trainer,
+        Role::Walker,
+    ];
+
+    /// The stable name used in the API, the CLI and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Director => "director",
+            Role::Coordinator => "coordinator",
+            Role::Trainer => "trainer",
+            Role::Walker => "walker",
+        }
+    }
+
+    /// True when the role sees the whole campaign rather than a set of territories.
+    pub fn is_campaign_wide(self) -> bool {
+        matches!(self, Role::Admin | Role::Director)
+    }
+
+    /// Whether this role may perform `cap` (inside its territorial scope).
+    pub fn can(self, cap: Capability) -> bool {
+        use Capability::*;
+        use Role::*;
+        match cap {
+            ReadCampaign | ReadTerritories | ReadOwnProfile => true,
+            ManageCampaigns => self == Admin,
+            EditCampaign | EditTerritories | ReadAudit => matches!(self, Admin | Director),
+            ReadMembers | CreateInvites | ReadInvites => {
+                matches!(self, Admin | Director | Coordinator | Trainer)
+            }
+            ManageMembers => matches!(self, Admin | Director | Coordinator),
+            ReadAddresses => true,
+        }
+    }
+
+    /// The roles this role may give to a member it creates or invites: nobody grants more than
+    /// they hold, and only admins make admins.
+    pub fn may_grant(self, other: Role) -> bool {
+        match self {
+            Role::Admin => true,
+            Role::Director => other != Role::Admin,
+            Role::Coordinator => matches!(other, Role::Trainer | Role::Walker),
+            Role::Trainer | Role::Walker => false,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A role name that is not one of Terrain's roles.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}: expected admin, director, coordinator, trainer or walker")]
+pub struct RoleError(pub String);
+
+impl FromStr for Role {
+    type Err = RoleError;
+    fn from_str(s: &str) -> Result<Self, RoleError> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| RoleError(s.to_string()))
+    }
+}
+
+/// What an endpoint needs. Each API operation names exactly one capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// Create campaigns (server administration).
+    ManageCampaigns,
+    /// See a campaign's name and settings.
+    ReadCampaign,
+    /// Change a campaign's settings.
+    EditCampaign,
+    /// Browse the territory tree (within scope).
+    ReadTerritories,
+    /// Add or rename territories.
+    EditTerritories,
+    /// See addresses, buildings and doors (within scope).
+    ReadAddresses,
+    /// List members (within scope).
+    ReadMembers,
+    /// Create members and give them roles (within scope, never above one's own role).
+    ManageMembers,
+    /// Make invite codes for walkers (within scope).
+    CreateInvites,
+    /// List invites (within scope).
+    ReadInvites,
+    /// Read the audit log of the campaign.
+    ReadAudit,
+    /// One's own account.
+    ReadOwnProfile,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_names() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        }
+        assert!("boss".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn nobody_grants_more_than_they_hold() {
+        assert!(!Role::Director.may_grant(Role::Admin));
+        assert!(!Role::Coordinator.may_grant(Role::Director));
+        assert!(!Role::Coordinator.may_grant(Role::Coordinator));
+        assert!(Role::Coordinator.may_grant(Role::Walker));
+        assert!(!Role::Walker.may_grant(Role::Walker));
+    }
+
+    #[test]
+    fn walkers_cannot_manage_or_audit() {
+        assert!(!Role::Walker.can(Capability::ManageMembers));
+        assert!(!Role::Walker.can(Capability::ReadMembers));
+        assert!(!Role::Coordinator.can(Capability::ReadAudit));
+        assert!(Role::Director.can(Capability::ReadAudit));
+        assert!(Role::Walker.can(Capability::ReadTerritories));
+    }
+}
