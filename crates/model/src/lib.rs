@@ -10,6 +10,7 @@ pub mod campaign;
 pub mod codes;
 pub mod email;
 pub mod ids;
+pub mod results;
 pub mod role;
 pub mod territory;
 
@@ -19,6 +20,10 @@ pub use codes::{BureauId, CodeError, CommuneCode, DepartmentCode, IrisCode, Regi
 pub use email::Email;
 pub use ids::{
     AddressId, ApiTokenId, BuildingId, CampaignId, InviteId, TerritoryId, UnitId, UserId,
+};
+pub use results::{
+    Bloc, BureauResult, CandidateResult, ElectionId, ElectionKind, Inconsistency, Nuance,
+    ResultArea, ResultsCodeError, Sex, Totals,
 };
 pub use role::{Capability, Role};
 pub use territory::{Territory, TerritoryKind, TerritoryPath};
