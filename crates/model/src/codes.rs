@@ -22,7 +22,9 @@ pub enum CodeError {
     Department(String),
     #[error("invalid commune code {0:?}: expected a 5-character INSEE code such as 69001 or 2A004")]
     Commune(String),
-    #[error("invalid bureau de vote id {0:?}: expected <INSEE commune>_<bureau code>, e.g. 75056_0810")]
+    #[error(
+        "invalid bureau de vote id {0:?}: expected <INSEE commune>_<bureau code>, e.g. 75056_0810"
+    )]
     Bureau(String),
     #[error("invalid IRIS code {0:?}: expected 9 characters, the INSEE commune code then 4 digits")]
     Iris(String),

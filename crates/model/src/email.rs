@@ -28,7 +28,9 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains("..")
             && !domain.contains('@')
-            && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+            && !s
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
         if ok { Ok(Self(s)) } else { Err(err()) }
     }
 
@@ -65,7 +67,17 @@ mod tests {
 
     #[test]
     fn bad_emails_are_rejected() {
-        for bad in ["", "anne", "anne@", "@x.fr", "anne@localhost", "a b@x.fr", "a@x..fr", "a@b@c.fr", "<a@x.fr>"] {
+        for bad in [
+            "",
+            "anne",
+            "anne@",
+            "@x.fr",
+            "anne@localhost",
+            "a b@x.fr",
+            "a@x..fr",
+            "a@b@c.fr",
+            "<a@x.fr>",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} accepted");
         }
     }

@@ -93,7 +93,9 @@ impl fmt::Display for TerritoryKind {
 
 /// A territory kind name that Terrain does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown territory kind {0:?}: expected region, department, commune, arrondissement, bureau or iris")]
+#[error(
+    "unknown territory kind {0:?}: expected region, department, commune, arrondissement, bureau or iris"
+)]
 pub struct TerritoryKindError(pub String);
 
 impl FromStr for TerritoryKind {
@@ -190,16 +192,26 @@ mod tests {
             TerritoryKind::Bureau.normalise_code("75056_810").unwrap(),
             "75056_0810"
         );
-        assert!(TerritoryKind::Arrondissement.normalise_code("69001").is_err());
-        assert!(TerritoryKind::Arrondissement.normalise_code("69381").is_ok());
+        assert!(
+            TerritoryKind::Arrondissement
+                .normalise_code("69001")
+                .is_err()
+        );
+        assert!(
+            TerritoryKind::Arrondissement
+                .normalise_code("69381")
+                .is_ok()
+        );
         assert!(TerritoryKind::Department.normalise_code("xx").is_err());
     }
 
     #[test]
     fn tree_shape() {
-        assert!(TerritoryKind::Commune
-            .allowed_children()
-            .contains(&TerritoryKind::Arrondissement));
+        assert!(
+            TerritoryKind::Commune
+                .allowed_children()
+                .contains(&TerritoryKind::Arrondissement)
+        );
         assert!(TerritoryKind::Bureau.allowed_children().is_empty());
         for k in TerritoryKind::ALL {
             assert_eq!(k.as_str().parse::<TerritoryKind>().unwrap(), k);

@@ -1,0 +1,76 @@
+//! The PostgreSQL backend, for campaigns that outgrow one machine.
+
+use crate::error::redact_url;
+use crate::sql::*;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A store on a PostgreSQL database.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: sqlx::PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`) and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let opts = PgConnectOptions::from_str(url).map_err(|e| StorageError::Unavailable {
+            url: redact_url(url),
+            cause: e.to_string(),
+        })?;
+        Self::connect_with(opts, url).await
+    }
+
+    /// Connects with explicit options (tests use this to pin a schema on the search path).
+    pub async fn connect_with(opts: PgConnectOptions, url_for_errors: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(|e| StorageError::Unavailable {
+                url: redact_url(url_for_errors),
+                cause: e.to_string(),
+            })?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StorageError::Migration(e.to_string()))?;
+        Ok(Self { pool })
+    }
+
+    /// The underlying pool, for backend-specific maintenance.
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+}
+
+sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::PgSchema;
+
+    crate::contract_suite!(async {
+        match PgSchema::create().await {
+            Some(schema) => {
+                let store = schema.store().await;
+                (Some(store), Some(schema))
+            }
+            None => (None, None),
+        }
+    });
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_a_clear_error() {
+        let err = PgStore::connect("postgres://nobody:secret@127.0.0.1:1/none")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StorageError::Unavailable { .. }), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("127.0.0.1:1"), "{msg}");
+        assert!(!msg.contains("secret"), "password leaked: {msg}");
+    }
+}

@@ -1,0 +1,111 @@
+//! The SQLite backend: the default, embedded in the binary, for a campaign on one machine.
+//! WAL journal (readers never block the writer), foreign keys enforced, a busy timeout so
+//! concurrent writers queue instead of failing.
+
+use crate::error::redact_url;
+use crate::sql::*;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A store on a SQLite file (or in memory, for tests).
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: sqlx::SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` (`sqlite://PATH`, `sqlite::memory:`)
+    /// and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let unavailable = |e: &dyn std::fmt::Display| StorageError::Unavailable {
+            url: redact_url(url),
+            cause: e.to_string(),
+        };
+        let memory = url.contains(":memory:");
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| unavailable(&e))?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .synchronous(SqliteSynchronous::Normal);
+        let opts = if memory {
+            opts
+        } else {
+            opts.journal_mode(SqliteJournalMode::Wal)
+        };
+        // An in-memory database lives in one connection: keep exactly one.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(if memory { 1 } else { 8 })
+            .min_connections(if memory { 1 } else { 0 })
+            .idle_timeout(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(3600))
+            })
+            .connect_with(opts)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StorageError::Migration(e.to_string()))?;
+        Ok(Self { pool })
+    }
+
+    /// The underlying pool, for backend-specific maintenance (backup, integrity checks).
+    pub fn pool(&self) -> &sqlx::SqlitePool {
+        &self.pool
+    }
+}
+
+sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::contract_suite!(async {
+        let store = SqliteStore::connect("sqlite::memory:")
+            .await
+            .expect("in-memory SQLite opens");
+        (
+            Some(std::sync::Arc::new(store) as std::sync::Arc<dyn crate::Store>),
+            (),
+        )
+    });
+
+    #[tokio::test]
+    async fn file_database_uses_wal_and_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+        // Reopening runs the migrations again without harm.
+        drop(store);
+        SqliteStore::connect(&url).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_unopenable_path_is_a_clear_error() {
+        let err = SqliteStore::connect("sqlite:///nonexistent-dir/sub/t.db")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StorageError::Unavailable { .. }), "{err}");
+        assert!(err.to_string().contains("/nonexistent-dir/sub/t.db"));
+    }
+}
