@@ -15,9 +15,11 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod allocation;
+pub mod calibration;
 pub mod cube;
 pub mod diagnostics;
 pub mod error;
+pub mod estimates;
 pub mod kdtree;
 pub mod linalg;
 pub mod probabilities;
