@@ -1,0 +1,887 @@
+//! From answers to features: lemmas, multi-word expressions, vocabulary and TF-IDF.
+//!
+//! Each answer is normalised, tokenised and lemmatised, then encoded as ids. Multi-word
+//! expressions are found in three passes: a seed list of known expressions ("pouvoir
+//! d'achat", "services publics", "fin du mois"…) is matched first, then two passes of
+//! collocation statistics join pairs of content words, adjacent or linked by a preposition
+//! (and an article): `taxe d'habitation`, `impôt sur le revenu`. A pair becomes a phrase
+//! when it occurs at least `min_count` times in at least `min_docs` answers with a
+//! normalised pointwise mutual information (NPMI, over content-word positions) of at least
+//! `min_npmi`. The second pass can join a phrase with another word (`référendum
+//! d'initiative citoyenne`). Phrases never cross punctuation or line items.
+//!
+//! Features are content lemmas (no stop word, no number, two letters at least) and phrases,
+//! kept when they occur in at least `min_df` answers and at most `max_df_fraction` of them,
+//! the `max_features` most frequent at most. TF-IDF follows scikit-learn's
+//! `TfidfVectorizer(sublinear_tf=True, smooth_idf=True, norm="l2")`:
+//! `(1 + ln tf) · (ln((1 + n) / (1 + df)) + 1)`, rows scaled to unit length.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::TextError;
+use crate::lemma::{Lemmatizer, Reduction};
+use crate::lexicon::is_stop;
+use crate::normalize::normalize;
+use crate::token::{TokenKind, tokenize};
+
+/// Expressions always joined when they occur, whatever their counts.
+pub const SEED_PHRASES: &[&str] = &[
+    "pouvoir d'achat",
+    "services publics",
+    "service public",
+    "fin du mois",
+    "fins de mois",
+    "fin de mois",
+    "vote blanc",
+    "taxe d'habitation",
+    "taxe foncière",
+    "impôt sur le revenu",
+    "impôt sur la fortune",
+    "référendum d'initiative citoyenne",
+    "transition écologique",
+    "gilets jaunes",
+    "prix du carburant",
+    "prix de l'essence",
+    "limitation de vitesse",
+    "assurance chômage",
+    "sécurité sociale",
+    "fonction publique",
+    "maison de retraite",
+    "contrôle technique",
+    "train de vie",
+    "évasion fiscale",
+    "fraude fiscale",
+    "niche fiscale",
+    "haute fonction publique",
+    "petites retraites",
+    "classes moyennes",
+    "mise en place",
+    "prise en charge",
+];
+
+/// Options of multi-word expression detection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PhraseOptions {
+    /// Detect phrases at all.
+    pub enabled: bool,
+    /// Minimum occurrences of a pair.
+    pub min_count: usize,
+    /// Minimum number of answers in which a pair occurs.
+    pub min_docs: usize,
+    /// Minimum NPMI of a pair (from −1 to 1).
+    pub min_npmi: f64,
+    /// Expressions always joined (written as in text: "pouvoir d'achat").
+    pub seeds: Vec<String>,
+}
+
+impl Default for PhraseOptions {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            min_count: 5,
+            min_docs: 3,
+            min_npmi: 0.4,
+            seeds: SEED_PHRASES.iter().map(|s| (*s).to_string()).collect(),
+        }
+    }
+}
+
+/// Options of feature extraction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeatureOptions {
+    /// How words are reduced (lemmas by default).
+    pub reduction: Reduction,
+    /// Multi-word expressions.
+    pub phrases: PhraseOptions,
+    /// Minimum number of answers a feature occurs in; 0 means automatic:
+    /// max(3, 0.1 % of the answers).
+    pub min_df: usize,
+    /// Maximum share of answers a feature occurs in.
+    pub max_df_fraction: f64,
+    /// Maximum number of features (the most frequent are kept).
+    pub max_features: usize,
+    /// Use `1 + ln tf` instead of raw counts.
+    pub sublinear_tf: bool,
+}
+
+impl Default for FeatureOptions {
+    fn default() -> Self {
+        Self {
+            reduction: Reduction::Lemma,
+            phrases: PhraseOptions::default(),
+            min_df: 0,
+            max_df_fraction: 0.5,
+            max_features: 3000,
+            sublinear_tf: true,
+        }
+    }
+}
+
+/// A compressed sparse row matrix.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SparseMatrix {
+    /// Number of rows.
+    pub n_rows: usize,
+    /// Number of columns.
+    pub n_cols: usize,
+    /// Row `i` holds entries `indptr[i]..indptr[i + 1]`.
+    pub indptr: Vec<usize>,
+    /// Column of each entry.
+    pub indices: Vec<u32>,
+    /// Value of each entry.
+    pub values: Vec<f64>,
+}
+
+impl SparseMatrix {
+    /// The columns and values of row `i` (empty past the end).
+    #[must_use]
+    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
+        match (self.indptr.get(i), self.indptr.get(i + 1)) {
+            (Some(&a), Some(&b)) => (&self.indices[a..b], &self.values[a..b]),
+            _ => (&[], &[]),
+        }
+    }
+
+    /// Number of stored entries.
+    #[must_use]
+    pub fn nnz(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The transpose (compressed sparse columns of `self`).
+    #[must_use]
+    pub fn transpose(&self) -> SparseMatrix {
+        let mut counts = vec![0usize; self.n_cols + 1];
+        for &j in &self.indices {
+            counts[j as usize + 1] += 1;
+        }
+        for j in 0..self.n_cols {
+            counts[j + 1] += counts[j];
+        }
+        let indptr = counts.clone();
+        let mut next = counts;
+        let mut indices = vec![0u32; self.nnz()];
+        let mut values = vec![0.0; self.nnz()];
+        for i in 0..self.n_rows {
+            let (cols, vals) = self.row(i);
+            for (&j, &v) in cols.iter().zip(vals) {
+                let slot = next[j as usize];
+                indices[slot] = u32::try_from(i).unwrap_or(u32::MAX);
+                values[slot] = v;
+                next[j as usize] += 1;
+            }
+        }
+        SparseMatrix {
+            n_rows: self.n_cols,
+            n_cols: self.n_rows,
+            indptr,
+            indices,
+            values,
+        }
+    }
+
+    /// Selects rows (in the order given).
+    #[must_use]
+    pub fn select_rows(&self, rows: &[usize]) -> SparseMatrix {
+        let mut out = SparseMatrix {
+            n_rows: rows.len(),
+            n_cols: self.n_cols,
+            indptr: vec![0],
+            ..Default::default()
+        };
+        for &i in rows {
+            let (cols, vals) = self.row(i);
+            out.indices.extend_from_slice(cols);
+            out.values.extend_from_slice(vals);
+            out.indptr.push(out.indices.len());
+        }
+        out
+    }
+}
+
+/// One feature (a column of the matrices).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Feature {
+    /// Lemma, or the lemmas of a phrase separated by spaces.
+    pub key: String,
+    /// How to show it: the lemma, or a phrase's most frequent written form.
+    pub label: String,
+    /// True for a multi-word expression.
+    pub phrase: bool,
+    /// Number of answers it occurs in.
+    pub df: usize,
+}
+
+/// A multi-word expression found in the corpus.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Phrase {
+    /// Lemmas separated by spaces.
+    pub key: String,
+    /// Most frequent written form.
+    pub label: String,
+    /// Occurrences after joining.
+    pub count: usize,
+    /// NPMI when found by statistics; `None` for a seed.
+    pub npmi: Option<f64>,
+}
+
+/// The answers as features, ready for theme models.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    /// Number of answers (rows), including those left without features.
+    pub n_docs: usize,
+    /// The features (columns).
+    pub features: Vec<Feature>,
+    /// Raw feature counts per answer.
+    pub counts: SparseMatrix,
+    /// TF-IDF per answer (rows of unit length, or empty).
+    pub tfidf: SparseMatrix,
+    /// Multi-word expressions joined, most frequent first.
+    pub phrases: Vec<Phrase>,
+    /// Minimum document frequency actually used.
+    pub min_df: usize,
+}
+
+impl Corpus {
+    /// Number of answers that kept at least one feature.
+    #[must_use]
+    pub fn usable_docs(&self) -> usize {
+        (0..self.n_docs)
+            .filter(|&i| !self.counts.row(i).0.is_empty())
+            .count()
+    }
+}
+
+const BREAK: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    lemma: u32,
+    surface: u32,
+    stop: bool,
+}
+
+const BREAK_ITEM: Item = Item {
+    lemma: BREAK,
+    surface: BREAK,
+    stop: true,
+};
+
+#[derive(Debug, Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(BREAK - 1);
+        self.ids.insert(name.to_string(), id);
+        self.names.push(name.to_string());
+        id
+    }
+
+    fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", String::as_str)
+    }
+}
+
+struct Encoder<'a> {
+    lemmatizer: &'a Lemmatizer,
+    reduction: Reduction,
+    lemmas: Interner,
+    surfaces: Interner,
+    /// per lemma id: is a number
+    numeric: Vec<bool>,
+}
+
+impl Encoder<'_> {
+    fn encode(&mut self, text: &str) -> Vec<Item> {
+        let normalized = normalize(text);
+        let tokens = tokenize(&normalized);
+        let reduced = self.lemmatizer.reduce(&tokens, self.reduction);
+        let mut items = Vec::with_capacity(tokens.len());
+        for (token, lemma) in tokens.iter().zip(reduced) {
+            match token.kind {
+                TokenKind::Word | TokenKind::Elided => {
+                    let stop = match self.reduction {
+                        Reduction::Lemma => is_stop(&lemma),
+                        _ => is_stop(&token.text),
+                    };
+                    let lemma_id = self.lemmas.intern(&lemma);
+                    if lemma_id as usize >= self.numeric.len() {
+                        self.numeric
+                            .push(lemma.starts_with(|c: char| c.is_ascii_digit()));
+                    }
+                    let surface = self.surfaces.intern(&token.text);
+                    items.push(Item {
+                        lemma: lemma_id,
+                        surface,
+                        stop,
+                    });
+                }
+                _ => {
+                    if items.last().is_some_and(|i: &Item| i.lemma != BREAK) {
+                        items.push(BREAK_ITEM);
+                    }
+                }
+            }
+        }
+        items
+    }
+}
+
+/// Joins the written forms of a phrase: no space after an elided clitic.
+fn join_surface(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        if !out.is_empty() && !out.ends_with('\'') {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// A pair key: first content id, up to two linking ids, last content id.
+type PairKey = (u32, u32, u32, u32);
+
+/// Linking lemmas allowed inside a phrase, and articles after them.
+const LINKS: &[&str] = &[
+    "de", "à", "au", "en", "pour", "sur", "sans", "contre", "par",
+];
+const ARTICLES: &[&str] = &["le"];
+
+struct PhraseFinder {
+    /// phrase sequences (lemma ids) -> phrase lemma id
+    table: HashMap<Vec<u32>, u32>,
+    /// first id -> lengths of phrases starting with it (longest first)
+    starts: HashMap<u32, Vec<usize>>,
+    /// per phrase id: written forms and their counts
+    labels: HashMap<u32, HashMap<String, usize>>,
+    npmi: HashMap<u32, f64>,
+}
+
+impl PhraseFinder {
+    fn new() -> Self {
+        Self {
+            table: HashMap::new(),
+            starts: HashMap::new(),
+            labels: HashMap::new(),
+            npmi: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, seq: Vec<u32>, id: u32) {
+        if seq.len() < 2 || self.table.contains_key(&seq) {
+            return;
+        }
+        let lens = self.starts.entry(seq[0]).or_default();
+        if !lens.contains(&seq.len()) {
+            lens.push(seq.len());
+            lens.sort_unstable_by(|a, b| b.cmp(a));
+        }
+        self.table.insert(seq, id);
+    }
+
+    /// Replaces phrase occurrences (longest first) in every document.
+    fn rewrite(&mut self, docs: &mut [Vec<Item>], enc: &mut Encoder<'_>) {
+        if self.table.is_empty() {
+            return;
+        }
+        for doc in docs.iter_mut() {
+            let mut out = Vec::with_capacity(doc.len());
+            let mut i = 0;
+            while i < doc.len() {
+                let item = doc[i];
+                let mut matched = false;
+                if let Some(lens) = self.starts.get(&item.lemma) {
+                    for &len in lens {
+                        if i + len > doc.len() {
+                            continue;
+                        }
+                        let seq: Vec<u32> = doc[i..i + len].iter().map(|x| x.lemma).collect();
+                        if let Some(&pid) = self.table.get(&seq) {
+                            let parts: Vec<&str> = doc[i..i + len]
+                                .iter()
+                                .map(|x| enc.surfaces.name(x.surface))
+                                .collect();
+                            let label = join_surface(&parts);
+                            let surface = enc.surfaces.intern(&label);
+                            *self
+                                .labels
+                                .entry(pid)
+                                .or_default()
+                                .entry(label)
+                                .or_insert(0) += 1;
+                            out.push(Item {
+                                lemma: pid,
+                                surface,
+                                stop: false,
+                            });
+                            i += len;
+                            matched = true;
+                            break;
+                        }
+                    }
+                }
+                if !matched {
+                    out.push(item);
+                    i += 1;
+                }
+            }
+            *doc = out;
+        }
+    }
+}
+
+fn phrase_id(enc: &mut Encoder<'_>, seq: &[u32]) -> u32 {
+    let key = seq
+        .iter()
+        .map(|&id| enc.lemmas.name(id).to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let id = enc.lemmas.intern(&key);
+    while enc.numeric.len() <= id as usize {
+        enc.numeric.push(false);
+    }
+    id
+}
+
+/// One statistical pass: counts candidate pairs and returns those accepted, with NPMI.
+fn collocations(
+    docs: &[Vec<Item>],
+    enc: &Encoder<'_>,
+    options: &PhraseOptions,
+) -> Vec<(Vec<u32>, f64)> {
+    let link_ids: Vec<u32> = LINKS
+        .iter()
+        .filter_map(|l| enc.lemmas.ids.get(*l).copied())
+        .collect();
+    let article_ids: Vec<u32> = ARTICLES
+        .iter()
+        .filter_map(|l| enc.lemmas.ids.get(*l).copied())
+        .collect();
+    let is_content = |it: &Item| {
+        !it.stop
+            && it.lemma != BREAK
+            && !enc.numeric.get(it.lemma as usize).copied().unwrap_or(true)
+    };
+    let mut unigram: HashMap<u32, u64> = HashMap::new();
+    let mut total: u64 = 0;
+    // count, docs, last doc seen
+    let mut pairs: HashMap<PairKey, (u64, u64, usize)> = HashMap::new();
+    for (d, doc) in docs.iter().enumerate() {
+        for i in 0..doc.len() {
+            let a = doc[i];
+            if !is_content(&a) {
+                continue;
+            }
+            *unigram.entry(a.lemma).or_insert(0) += 1;
+            total += 1;
+            let mut candidates: [Option<PairKey>; 3] = [None; 3];
+            if let Some(b) = doc.get(i + 1) {
+                if is_content(b) {
+                    candidates[0] = Some((a.lemma, BREAK, BREAK, b.lemma));
+                } else if link_ids.contains(&b.lemma)
+                    && let Some(c) = doc.get(i + 2)
+                {
+                    if is_content(c) {
+                        candidates[1] = Some((a.lemma, b.lemma, BREAK, c.lemma));
+                    } else if article_ids.contains(&c.lemma)
+                        && let Some(e) = doc.get(i + 3).filter(|e| is_content(e))
+                    {
+                        candidates[2] = Some((a.lemma, b.lemma, c.lemma, e.lemma));
+                    }
+                }
+            }
+            for key in candidates.into_iter().flatten() {
+                let entry = pairs.entry(key).or_insert((0, 0, usize::MAX));
+                entry.0 += 1;
+                if entry.2 != d {
+                    entry.1 += 1;
+                    entry.2 = d;
+                }
+            }
+        }
+    }
+    if total == 0 {
+        return Vec::new();
+    }
+    let n = total as f64;
+    let mut accepted: Vec<(Vec<u32>, f64)> = Vec::new();
+    for (key, (count, ndocs, _)) in pairs {
+        if (count as usize) < options.min_count || (ndocs as usize) < options.min_docs {
+            continue;
+        }
+        let ca = unigram.get(&key.0).copied().unwrap_or(0) as f64;
+        let cb = unigram.get(&key.3).copied().unwrap_or(0) as f64;
+        if ca == 0.0 || cb == 0.0 {
+            continue;
+        }
+        let pab = count as f64 / n;
+        let npmi = (pab / ((ca / n) * (cb / n))).ln() / -pab.ln();
+        if npmi >= options.min_npmi {
+            let seq: Vec<u32> = [key.0, key.1, key.2, key.3]
+                .into_iter()
+                .filter(|&x| x != BREAK)
+                .collect();
+            accepted.push((seq, npmi));
+        }
+    }
+    accepted.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    accepted
+}
+
+/// Builds the features of a set of answers.
+///
+/// # Errors
+/// [`TextError::InvalidOption`] for out-of-range options.
+pub fn build_corpus<S: AsRef<str>>(
+    texts: &[S],
+    lemmatizer: &Lemmatizer,
+    options: &FeatureOptions,
+) -> Result<Corpus, TextError> {
+    if !(options.max_df_fraction > 0.0 && options.max_df_fraction <= 1.0) {
+        return Err(TextError::InvalidOption {
+            option: "max_df_fraction".into(),
+            message: format!("{} is not in (0, 1]", options.max_df_fraction),
+        });
+    }
+    if options.max_features == 0 {
+        return Err(TextError::InvalidOption {
+            option: "max_features".into(),
+            message: "must be at least 1".into(),
+        });
+    }
+    let mut enc = Encoder {
+        lemmatizer,
+        reduction: options.reduction,
+        lemmas: Interner::default(),
+        surfaces: Interner::default(),
+        numeric: Vec::new(),
+    };
+    let mut docs: Vec<Vec<Item>> = texts.iter().map(|t| enc.encode(t.as_ref())).collect();
+
+    let mut finder = PhraseFinder::new();
+    if options.phrases.enabled {
+        // pass 0: seeds
+        for seed in &options.phrases.seeds {
+            let items = enc.encode(seed);
+            if items.iter().any(|i| i.lemma == BREAK) {
+                continue;
+            }
+            let seq: Vec<u32> = items.iter().map(|i| i.lemma).collect();
+            if seq.len() >= 2 {
+                let id = phrase_id(&mut enc, &seq);
+                finder.add(seq, id);
+            }
+        }
+        finder.rewrite(&mut docs, &mut enc);
+        // passes 1 and 2: statistics
+        for _ in 0..2 {
+            let accepted = collocations(&docs, &enc, &options.phrases);
+            let mut pass = PhraseFinder::new();
+            for (seq, npmi) in accepted {
+                let id = phrase_id(&mut enc, &seq);
+                finder.npmi.insert(id, npmi);
+                pass.add(seq, id);
+            }
+            pass.rewrite(&mut docs, &mut enc);
+            for (id, labels) in pass.labels {
+                let entry = finder.labels.entry(id).or_default();
+                for (label, count) in labels {
+                    *entry.entry(label).or_insert(0) += count;
+                }
+            }
+        }
+    }
+    let best_label = |labels: &HashMap<String, usize>| {
+        labels
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(l, _)| l.clone())
+    };
+
+    // document frequencies of candidate features
+    let n_docs = docs.len();
+    let is_feature = |it: &Item| {
+        !it.stop
+            && it.lemma != BREAK
+            && !enc.numeric.get(it.lemma as usize).copied().unwrap_or(true)
+            && enc
+                .lemmas
+                .name(it.lemma)
+                .chars()
+                .filter(|c| c.is_alphabetic())
+                .count()
+                >= 2
+    };
+    let mut df: HashMap<u32, usize> = HashMap::new();
+    let mut doc_terms: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n_docs);
+    for doc in &docs {
+        let mut counts: HashMap<u32, u32> = HashMap::new();
+        for it in doc.iter().filter(|it| is_feature(it)) {
+            *counts.entry(it.lemma).or_insert(0) += 1;
+        }
+        for &id in counts.keys() {
+            *df.entry(id).or_insert(0) += 1;
+        }
+        let mut terms: Vec<(u32, u32)> = counts.into_iter().collect();
+        terms.sort_unstable();
+        doc_terms.push(terms);
+    }
+    let min_df = if options.min_df == 0 {
+        3usize.max(n_docs / 1000)
+    } else {
+        options.min_df
+    };
+    let max_df = ((options.max_df_fraction * n_docs as f64).floor() as usize).max(1);
+    let mut kept: Vec<(u32, usize)> = df
+        .into_iter()
+        .filter(|&(_, d)| d >= min_df && d <= max_df)
+        .collect();
+    kept.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then_with(|| enc.lemmas.name(a.0).cmp(enc.lemmas.name(b.0)))
+    });
+    kept.truncate(options.max_features);
+    kept.sort_by(|a, b| enc.lemmas.name(a.0).cmp(enc.lemmas.name(b.0)));
+    let column: HashMap<u32, u32> = kept
+        .iter()
+        .enumerate()
+        .map(|(c, &(id, _))| (id, u32::try_from(c).unwrap_or(BREAK)))
+        .collect();
+    let features: Vec<Feature> = kept
+        .iter()
+        .map(|&(id, d)| {
+            let key = enc.lemmas.name(id).to_string();
+            let labels = finder.labels.get(&id);
+            let phrase = labels.is_some();
+            let label = labels.and_then(best_label).unwrap_or_else(|| key.clone());
+            Feature {
+                key,
+                label,
+                phrase,
+                df: d,
+            }
+        })
+        .collect();
+
+    let mut counts = SparseMatrix {
+        n_rows: n_docs,
+        n_cols: features.len(),
+        indptr: vec![0],
+        ..Default::default()
+    };
+    for terms in &doc_terms {
+        let mut row: Vec<(u32, f64)> = terms
+            .iter()
+            .filter_map(|(id, c)| column.get(id).map(|&col| (col, f64::from(*c))))
+            .collect();
+        row.sort_unstable_by_key(|&(c, _)| c);
+        for (c, v) in row {
+            counts.indices.push(c);
+            counts.values.push(v);
+        }
+        counts.indptr.push(counts.indices.len());
+    }
+    let tfidf = tfidf(&counts, &features, n_docs, options.sublinear_tf);
+
+    let mut phrases: Vec<Phrase> = finder
+        .labels
+        .iter()
+        .map(|(id, labels)| Phrase {
+            key: enc.lemmas.name(*id).to_string(),
+            label: best_label(labels).unwrap_or_default(),
+            count: labels.values().sum(),
+            npmi: finder.npmi.get(id).copied(),
+        })
+        .collect();
+    phrases.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    Ok(Corpus {
+        n_docs,
+        features,
+        counts,
+        tfidf,
+        phrases,
+        min_df,
+    })
+}
+
+/// TF-IDF with scikit-learn's smooth idf and l2 rows.
+fn tfidf(
+    counts: &SparseMatrix,
+    features: &[Feature],
+    n_docs: usize,
+    sublinear: bool,
+) -> SparseMatrix {
+    let n = n_docs as f64;
+    let idf: Vec<f64> = features
+        .iter()
+        .map(|f| ((1.0 + n) / (1.0 + f.df as f64)).ln() + 1.0)
+        .collect();
+    let mut out = counts.clone();
+    for i in 0..out.n_rows {
+        let (a, b) = (out.indptr[i], out.indptr[i + 1]);
+        let mut norm = 0.0;
+        for k in a..b {
+            let tf = out.values[k];
+            let tf = if sublinear { 1.0 + tf.ln() } else { tf };
+            let v = tf * idf[out.indices[k] as usize];
+            out.values[k] = v;
+            norm += v * v;
+        }
+        if norm > 0.0 {
+            let norm = norm.sqrt();
+            for v in &mut out.values[a..b] {
+                *v /= norm;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus(texts: &[&str], options: &FeatureOptions) -> Corpus {
+        let lem = Lemmatizer::french().expect("tables");
+        build_corpus(texts, lem, options).expect("corpus")
+    }
+
+    fn small_options() -> FeatureOptions {
+        FeatureOptions {
+            min_df: 1,
+            max_df_fraction: 1.0,
+            ..FeatureOptions::default()
+        }
+    }
+
+    #[test]
+    fn seeds_are_joined_with_their_written_form() {
+        let c = corpus(
+            &[
+                "Notre pouvoir d’achat baisse",
+                "Le pouvoir d'achat des retraités",
+                "Les services publics ferment",
+            ],
+            &small_options(),
+        );
+        let f = c
+            .features
+            .iter()
+            .find(|f| f.key == "pouvoir de achat")
+            .expect("phrase feature");
+        assert!(f.phrase);
+        assert_eq!(f.label, "pouvoir d'achat");
+        assert_eq!(f.df, 2);
+        let s = c
+            .features
+            .iter()
+            .find(|f| f.key == "service public")
+            .expect("services publics");
+        assert_eq!(s.label, "services publics");
+        // the words of a joined phrase are not counted again on their own
+        assert!(!c.features.iter().any(|f| f.key == "achat"));
+    }
+
+    #[test]
+    fn collocations_are_found_by_statistics() {
+        let mut texts = Vec::new();
+        for i in 0..8 {
+            texts.push(format!("la carte grise coûte cher {i}"));
+            texts.push(format!("une grise matinée et un chien {i}"));
+            texts.push(format!("la carte du restaurant et le chat {i}"));
+            texts.push(format!("le pain et le vin et le fromage {i}"));
+        }
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let c = corpus(&refs, &small_options());
+        let phrase = c
+            .phrases
+            .iter()
+            .find(|p| p.key == "carte gris")
+            .expect("carte grise");
+        assert_eq!(phrase.label, "carte grise");
+        assert_eq!(phrase.count, 8);
+        assert!(phrase.npmi.is_some_and(|v| v >= 0.4));
+        assert!(
+            !c.phrases.iter().any(|p| p.key.contains("vin")),
+            "{:?}",
+            c.phrases
+        );
+    }
+
+    #[test]
+    fn phrases_do_not_cross_punctuation() {
+        let texts: Vec<String> = (0..10).map(|i| format!("carte. Grise {i}")).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let c = corpus(&refs, &small_options());
+        assert!(c.phrases.is_empty(), "{:?}", c.phrases);
+    }
+
+    #[test]
+    fn tfidf_matches_scikit_learn_formula() {
+        let c = corpus(
+            &["impôt impôt retraite", "retraite santé", "santé école"],
+            &small_options(),
+        );
+        let col = |k: &str| c.features.iter().position(|f| f.key == k).expect(k);
+        let (cols, vals) = c.tfidf.row(0);
+        let n: f64 = 3.0;
+        let idf = |df: f64| ((1.0 + n) / (1.0 + df)).ln() + 1.0;
+        let a = (1.0 + 2f64.ln()) * idf(1.0);
+        let b = idf(2.0);
+        let norm = (a * a + b * b).sqrt();
+        let get = |k: &str| {
+            cols.iter()
+                .position(|&j| j as usize == col(k))
+                .map(|p| vals[p])
+        };
+        assert!((get("impôt").unwrap_or(0.0) - a / norm).abs() < 1e-12);
+        assert!((get("retraite").unwrap_or(0.0) - b / norm).abs() < 1e-12);
+    }
+
+    #[test]
+    fn stop_words_numbers_and_markers_are_not_features() {
+        let c = corpus(
+            &["[Prénom Nom] Nous avons 2019 euros de plus et l'État"],
+            &small_options(),
+        );
+        let keys: Vec<&str> = c.features.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["euro", "état"]);
+    }
+
+    #[test]
+    fn document_frequency_bounds_prune() {
+        let texts = ["impôt santé", "impôt école", "impôt route", "santé"];
+        let opts = FeatureOptions {
+            min_df: 2,
+            max_df_fraction: 0.6,
+            ..FeatureOptions::default()
+        };
+        let c = corpus(&texts, &opts);
+        let keys: Vec<&str> = c.features.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["santé"]);
+        assert_eq!(c.usable_docs(), 2);
+    }
+
+    #[test]
+    fn transpose_round_trips() {
+        let c = corpus(
+            &["impôt santé école", "santé route", "impôt"],
+            &small_options(),
+        );
+        let t = c.counts.transpose();
+        assert_eq!(t.transpose(), c.counts);
+        assert_eq!(t.nnz(), c.counts.nnz());
+    }
+}
