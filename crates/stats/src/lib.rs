@@ -6,6 +6,10 @@
 //! * [`spread`]: spatially balanced sampling (local pivotal method, local cube).
 //! * [`diagnostics`]: Horvitz–Thompson checks and the Voronoi spatial balance of a draw.
 //! * [`allocation`]: interviews and doors per chosen area from the expected response.
+//! * [`quotas`]: quota cells from census tables and the plan, their live fill.
+//! * [`calibration`]: raking, linear (GREG) and bounded logit calibration of weights.
+//! * [`estimates`]: weighted shares and means with linearised 95 % intervals.
+//! * [`cli`]: the `terrain sample` and `terrain weight` entry points on CSV.
 //!
 //! The crate is pure: no I/O besides the `impl Read`/`impl Write` its CLI entry points are
 //! handed, no clock, and every random draw comes from a seed the caller passes.
@@ -16,6 +20,7 @@
 
 pub mod allocation;
 pub mod calibration;
+pub mod cli;
 pub mod cube;
 pub mod diagnostics;
 pub mod error;
@@ -23,6 +28,7 @@ pub mod estimates;
 pub mod kdtree;
 pub mod linalg;
 pub mod probabilities;
+pub mod quotas;
 pub mod spread;
 
 pub use error::{Result, StatsError};
