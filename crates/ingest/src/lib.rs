@@ -9,9 +9,16 @@
 //! - [`nuance`]: the editable nuance → bloc table.
 //! - [`codes`]: the Ministry's department and commune codes (`Z?` overseas) → INSEE.
 
+pub mod addresses;
+pub mod census;
 pub mod codes;
+pub mod cog;
+pub mod contours;
+pub mod crs;
 pub mod error;
+pub mod gzip;
 pub mod nuance;
+pub mod placement;
 pub mod results;
 mod sniff;
 pub mod text;

@@ -204,7 +204,6 @@ pub(crate) fn parse_count(b: &[u8]) -> Result<Option<u64>, ()> {
 }
 
 /// Parses a decimal number written `11,20`, `18.99`, `78,94%` or `-13,9`. Empty → `None`.
-#[allow(dead_code)] // used by the census tables (next step)
 pub(crate) fn parse_decimal(s: &str) -> Result<Option<f64>, ()> {
     let t = s.trim().trim_end_matches('%').trim();
     if t.is_empty() {
