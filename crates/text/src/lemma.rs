@@ -85,7 +85,7 @@ impl Pos {
 /// Words after which the next word is read as a verb.
 const VERB_CONTEXT: &[&str] = &[
     "je", "j", "tu", "il", "elle", "on", "nous", "vous", "ils", "elles", "ne", "n", "se", "s",
-    "me", "m", "te", "t", "y", "en", "qui", "lui", "leur",
+    "me", "m", "te", "t", "y", "qui", "lui", "leur",
 ];
 
 /// Auxiliary forms: the next word is read as a participle (verb).
@@ -157,6 +157,9 @@ const NOMINAL_CONTEXT: &[&str] = &[
     "entre",
     "sous",
 ];
+
+/// Verb rule endings that, without context, do not outweigh a noun reading.
+const WEAK_VERB_ENDINGS: &[&str] = &["es", "as", "a", "ai", "ais", "âmes", "âtes"];
 
 /// Determiners: the next word is read as a noun.
 const DETERMINERS: &[&str] = &[
@@ -433,13 +436,19 @@ impl Lemmatizer {
     /// lemma was found in the tables (index, exceptions, or a rule leading to a known lemma).
     #[must_use]
     pub fn lemma_as(&self, form: &str, pos: Pos) -> (String, bool) {
+        let (lemma, known, _) = self.lemma_with_rule(form, pos);
+        (lemma, known)
+    }
+
+    /// Like [`Self::lemma_as`], also returning the suffix of the rule used, if any.
+    fn lemma_with_rule(&self, form: &str, pos: Pos) -> (String, bool, Option<&str>) {
         let index = self.index.get(&pos);
         let in_index = |s: &str| index.is_some_and(|i| i.contains(s));
         if in_index(form) {
-            return (form.to_string(), true);
+            return (form.to_string(), true, None);
         }
         if let Some(lemma) = self.exceptions.get(&pos).and_then(|e| e.get(form)) {
-            return (lemma.clone(), true);
+            return (lemma.clone(), true, None);
         }
         let mut oov: Option<String> = None;
         if let Some(rules) = self.rules.get(&pos) {
@@ -450,7 +459,7 @@ impl Lemmatizer {
                         continue;
                     }
                     if in_index(&candidate) || !candidate.chars().all(char::is_alphabetic) {
-                        return (candidate, true);
+                        return (candidate, true, Some(old.as_str()));
                     }
                     if oov.is_none() {
                         oov = Some(candidate);
@@ -459,13 +468,14 @@ impl Lemmatizer {
             }
         }
         match oov {
-            Some(candidate) => (candidate, false),
+            Some(candidate) => (candidate, false, None),
             None => (
                 self.lookup
                     .get(form)
                     .cloned()
                     .unwrap_or_else(|| form.to_string()),
                 false,
+                None,
             ),
         }
     }
@@ -558,7 +568,11 @@ impl Lemmatizer {
         }
         let noun = self.lemma_as(form, Pos::Noun);
         let adj = self.lemma_as(form, Pos::Adj);
-        let verb = self.lemma_as(form, Pos::Verb);
+        let (verb_lemma, verb_known, verb_rule) = self.lemma_with_rule(form, Pos::Verb);
+        // second-person and past-historic endings (`routes` → *router*, `caméra` →
+        // *camérer*) are rare in answers: without context such a reading is only a guess
+        let weak = verb_rule.is_some_and(|r| WEAK_VERB_ENDINGS.contains(&r));
+        let verb = (verb_lemma, verb_known && !weak);
         if let Some(p) = prev_form {
             if (VERB_CONTEXT.contains(&p) || AUX_CONTEXT.contains(&p)) && verb.1 {
                 return verb.0;
@@ -574,6 +588,14 @@ impl Lemmatizer {
                 }
                 return adj.0;
             }
+        }
+        // no telling context: a form that is itself a noun or adjective lemma stays as it
+        // is (`bus` the noun, not `boire`'s participle)
+        if [Pos::Noun, Pos::Adj]
+            .iter()
+            .any(|p| self.index.get(p).is_some_and(|i| i.contains(form)))
+        {
+            return form.to_string();
         }
         for (lemma, known) in [adj, noun, verb] {
             if known {

@@ -9,12 +9,16 @@
 //! supports human coders (codebooks, Cohen's kappa), [`privacy`] masks names, e-mails,
 //! phone numbers and addresses, and [`cli`] is the `terrain themes` entry point.
 
+pub mod coherence;
 pub mod error;
 pub mod features;
 pub mod lemma;
 pub mod lexicon;
+pub mod nmf;
 pub mod normalize;
 pub mod privacy;
+pub mod share;
+pub mod themes;
 pub mod token;
 
 pub use error::TextError;
