@@ -1,0 +1,18 @@
+//! Terrain's geography engine: where the doors are, how to cut them into turfs, and in what
+//! order to walk them.
+//!
+//! Pure: values and readers in, values out; no clock, no filesystem, randomness only from a
+//! seed the caller passes.
+//!
+//! * [`proj`]: Lambert-93 ↔ WGS84, and a local metric projection for distances;
+//! * [`index`]: R-tree of points, point-in-polygon location;
+//! * [`geom`]: convex hulls, areas, Hilbert keys;
+//! * [`cut`]: partition of each bureau's doors into turfs of a target size;
+//! * [`quality`]: the quality measures reported for every cut.
+
+pub(crate) mod balance;
+pub mod cut;
+pub mod geom;
+pub mod index;
+pub mod proj;
+pub mod quality;
