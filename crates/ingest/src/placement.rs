@@ -266,6 +266,19 @@ pub fn spread_doors(registered: u64, addresses: usize) -> Vec<u32> {
         .collect()
 }
 
+/// The doors of the `rank`-th address (0-based, in BAN-id order) of a bureau with `addresses`
+/// addresses and `registered` voters: the same rule as [`spread_doors`], one address at a
+/// time, for a store that estimates doors after a streamed import.
+pub fn doors_at(registered: u64, addresses: usize, rank: usize) -> u32 {
+    if addresses == 0 {
+        return 1;
+    }
+    let dwellings = (registered as f64 / REGISTERED_PER_DWELLING).round() as u64;
+    let n = addresses as u64;
+    let d = dwellings / n + u64::from((rank as u64) < dwellings % n);
+    u32::try_from(d.max(1)).unwrap_or(u32::MAX)
+}
+
 /// Sets `doors_estimated` on every address from its bureau's registered voters (addresses with
 /// no bureau, or a bureau with no known count, keep one door).
 pub fn assign_doors(addresses: &mut [PlacedAddress], registered: &HashMap<BureauId, u64>) {
@@ -423,6 +436,9 @@ mod tests {
             prop_assert_eq!(sum, dwellings.max(n as u64));
             let (mx, mn) = (d.iter().max().unwrap(), d.iter().min().unwrap());
             prop_assert!(mx - mn <= 1);
+            for (rank, doors) in d.iter().enumerate() {
+                prop_assert_eq!(doors_at(registered, n, rank), *doors);
+            }
         }
     }
 
