@@ -24,7 +24,7 @@
 use rand::Rng;
 
 use crate::error::{Result, StatsError};
-use crate::linalg::null_vector;
+use crate::linalg::{invert, null_vector};
 use crate::probabilities::EPS;
 
 /// The result of a balanced draw.
@@ -77,13 +77,16 @@ pub(crate) fn check_inputs(pi: &[f64], aux: &[f64], p: usize) -> Result<()> {
 }
 
 /// Builds the scaled balancing matrix `a_k = x_k / π_k` with the constant 1 (the size
-/// constraint) as first column: `N × (p + 1)`, row-major. Columns are divided by their mean
-/// absolute value over undecided units so that the rank tolerance treats them alike (scaling
-/// a constraint does not change it). Rows of decided units are left at zero.
-pub(crate) fn balancing_matrix(pi: &[f64], aux: &[f64], p: usize) -> Vec<f64> {
+/// constraint) as first column, row-major, and returns it with its number of columns.
+/// Columns are divided by their mean absolute value over undecided units so that the rank
+/// tolerance treats them alike (scaling a constraint does not change it). Columns that are
+/// linear combinations of earlier ones over the undecided units (e.g. women + men = the size
+/// when π ∝ population) are dropped: balancing on the others balances on them too, and
+/// keeping them would make every step's matrix singular. Rows of decided units are zero.
+pub(crate) fn balancing_matrix(pi: &[f64], aux: &[f64], p: usize) -> (Vec<f64>, usize) {
     let cols = p + 1;
     let n = pi.len();
-    let mut a = vec![0.0; n * cols];
+    let mut full = vec![0.0; n * cols];
     let mut scale = vec![0.0; cols];
     let mut count = 0.0;
     for k in 0..n {
@@ -91,22 +94,68 @@ pub(crate) fn balancing_matrix(pi: &[f64], aux: &[f64], p: usize) -> Vec<f64> {
             continue;
         }
         count += 1.0;
-        a[k * cols] = 1.0;
+        full[k * cols] = 1.0;
         for j in 0..p {
             let v = aux[k * p + j] / pi[k];
-            a[k * cols + 1 + j] = v;
+            full[k * cols + 1 + j] = v;
             scale[1 + j] += v.abs();
         }
     }
     for s in scale.iter_mut().skip(1) {
         *s = if *s > 0.0 { count / *s } else { 1.0 };
     }
+    // Gram matrix of the scaled columns, then a Cholesky pass that keeps a column only if
+    // it adds a direction (relative residual above 1e-9).
+    let mut gram = vec![0.0; cols * cols];
     for k in 0..n {
+        let row = &mut full[k * cols..(k + 1) * cols];
         for j in 1..cols {
-            a[k * cols + j] *= scale[j];
+            row[j] *= scale[j];
+        }
+        for i in 0..cols {
+            if row[i] == 0.0 {
+                continue;
+            }
+            for j in 0..=i {
+                gram[i * cols + j] += row[i] * row[j];
+            }
         }
     }
-    a
+    let mut kept: Vec<usize> = Vec::with_capacity(cols);
+    let mut l = vec![0.0; cols * cols];
+    for j in 0..cols {
+        let diag = gram[j * cols + j];
+        if diag <= 0.0 {
+            continue;
+        }
+        // Residual of column j after projecting on the kept ones: Cholesky row.
+        let mut lj = vec![0.0; kept.len()];
+        for (t, &c) in kept.iter().enumerate() {
+            let mut s = gram[j.max(c) * cols + j.min(c)];
+            for m in 0..t {
+                s -= lj[m] * l[t * cols + m];
+            }
+            lj[t] = s / l[t * cols + t];
+        }
+        let resid = diag - lj.iter().map(|x| x * x).sum::<f64>();
+        if resid > 1e-9 * diag {
+            let t = kept.len();
+            l[t * cols..t * cols + t].copy_from_slice(&lj);
+            l[t * cols + t] = resid.sqrt();
+            kept.push(j);
+        }
+    }
+    if kept.len() == cols {
+        return (full, cols);
+    }
+    let m = kept.len();
+    let mut a = vec![0.0; n * m];
+    for k in 0..n {
+        for (t, &j) in kept.iter().enumerate() {
+            a[k * m + t] = full[k * cols + j];
+        }
+    }
+    (a, m)
 }
 
 /// Reusable buffers for cube steps.
@@ -212,6 +261,13 @@ pub(crate) fn move_along<R: Rng + ?Sized>(pi: &mut [f64], group: &[usize], u: &[
 
 /// The fast flight over `order` (units taken in that order), with the first `cols` columns
 /// of `a` (row stride `stride`). Returns the units still undecided at the end.
+///
+/// The group is kept as `cols` "basis" units plus one extra unit, with the inverse of the
+/// basis' balancing matrix: the kernel vector is then `(−A⁻¹b, 1)` (O(p²)), and when a basis
+/// unit is decided the extra unit takes its place by a Sherman–Morrison update (O(p²))
+/// instead of a new elimination (O(p³)). The inverse is recomputed from scratch every
+/// [`REFRESH`] steps, when an update would divide by a small pivot, or when several units
+/// are decided at once; a singular basis falls back to the general step.
 pub(crate) fn fast_flight<R: Rng + ?Sized>(
     pi: &mut [f64],
     a: &[f64],
@@ -220,24 +276,97 @@ pub(crate) fn fast_flight<R: Rng + ?Sized>(
     order: &[usize],
     rng: &mut R,
 ) -> Vec<usize> {
-    let mut group: Vec<usize> = Vec::with_capacity(cols + 1);
+    let p = cols;
+    let mut group: Vec<usize> = Vec::with_capacity(p + 1);
     let mut buf = StepBuffers::default();
     let mut next = 0;
+    let mut ainv = vec![0.0; p * p];
+    let mut work = vec![0.0; p * p];
+    let mut v = vec![0.0; p];
+    let mut u = vec![0.0; p + 1];
+    let mut row = vec![0.0; p];
+    let mut valid = false;
+    let mut since_refresh = 0usize;
     loop {
-        while group.len() < cols + 1 && next < order.len() {
+        while group.len() < p + 1 && next < order.len() {
             let k = order[next];
             next += 1;
             if undecided(pi[k]) {
                 group.push(k);
             }
         }
+        if group.len() < p + 1 || p == 0 {
+            break;
+        }
+        if !valid || since_refresh >= REFRESH {
+            for (c, &k) in group[..p].iter().enumerate() {
+                for j in 0..p {
+                    work[j * p + c] = a[k * stride + j];
+                }
+            }
+            valid = invert(&mut work, p, &mut ainv);
+            since_refresh = 0;
+            if !valid {
+                if !cube_step(pi, a, stride, cols, &group, &mut buf, rng) {
+                    break;
+                }
+                group.retain(|&k| undecided(pi[k]));
+                continue;
+            }
+        }
+        // v = A⁻¹ b, u = (−v, 1).
+        let b = &a[group[p] * stride..group[p] * stride + p];
+        for r in 0..p {
+            let ar = &ainv[r * p..(r + 1) * p];
+            v[r] = ar.iter().zip(b).map(|(x, y)| x * y).sum();
+            u[r] = -v[r];
+        }
+        u[p] = 1.0;
+        move_along(pi, &group, &u, rng);
+        since_refresh += 1;
+        let decided: Vec<usize> = (0..=p).filter(|&c| !undecided(pi[group[c]])).collect();
+        match decided.as_slice() {
+            [c] if *c == p => {
+                group.pop();
+            }
+            [r] => {
+                let r = *r;
+                let vmax = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                if v[r].abs() > 1e-6 * vmax {
+                    // Column r of A becomes b: A⁻¹ ← A⁻¹ − (v − e_r) ⊗ (row r of A⁻¹) / v_r.
+                    row.copy_from_slice(&ainv[r * p..(r + 1) * p]);
+                    let inv_vr = 1.0 / v[r];
+                    for i in 0..p {
+                        let f = (v[i] - if i == r { 1.0 } else { 0.0 }) * inv_vr;
+                        if f != 0.0 {
+                            for (x, y) in ainv[i * p..(i + 1) * p].iter_mut().zip(&row) {
+                                *x -= f * y;
+                            }
+                        }
+                    }
+                } else {
+                    valid = false;
+                }
+                group.swap_remove(r);
+            }
+            _ => {
+                valid = false;
+                group.retain(|&k| undecided(pi[k]));
+            }
+        }
+    }
+    // Fewer than p + 1 units left: general steps while a kernel vector exists.
+    loop {
+        group.retain(|&k| undecided(pi[k]));
         if group.is_empty() || !cube_step(pi, a, stride, cols, &group, &mut buf, rng) {
             break;
         }
-        group.retain(|&k| undecided(pi[k]));
     }
     group
 }
+
+/// Steps between two full recomputations of the basis inverse in the fast flight.
+const REFRESH: usize = 64;
 
 /// Landing by suppression of variables: repeats the flight on `left`, dropping the last
 /// balancing column each time no move remains, until every unit is decided.
@@ -290,8 +419,7 @@ pub fn cube<R: Rng + ?Sized>(
 ) -> Result<BalancedSample> {
     check_inputs(pi, aux, p)?;
     let n = pi.len();
-    let a = balancing_matrix(pi, aux, p);
-    let cols = p + 1;
+    let (a, cols) = balancing_matrix(pi, aux, p);
     let mut probs = pi.to_vec();
     for v in probs.iter_mut() {
         if !undecided(*v) {
@@ -335,7 +463,7 @@ pub fn cube<R: Rng + ?Sized>(
                 s
             };
             let hs = strata_used.len();
-            let gcols = hs + p;
+            let gcols = hs + cols - 1;
             let mut local_pi: Vec<f64> = leftovers.iter().map(|&k| probs[k]).collect();
             let mut local_a = vec![0.0; leftovers.len() * gcols];
             for (i, &k) in leftovers.iter().enumerate() {
@@ -433,6 +561,33 @@ pub(crate) mod tests {
                 assert!(e < 0.05, "HT relative error after landing {e}");
             }
         }
+    }
+
+    #[test]
+    fn redundant_balancing_columns_are_balanced_too() {
+        // Women + men = population and π ∝ population: three collinear constraints, as in
+        // real frames. The redundant one is dropped from the steps but stays exact.
+        let (sizes, aux, _) = frame(2000, 2, 9);
+        let mut x = Vec::new();
+        for k in 0..2000 {
+            let women = (sizes[k] * 0.52).round();
+            x.extend([
+                women,
+                sizes[k] - women,
+                aux[k * 2],
+                aux[k * 2 + 1],
+                2.0 * aux[k * 2] + 1.0,
+            ]);
+        }
+        let pi = proportional_probabilities(&sizes, 80.0).unwrap();
+        let (_, cols) = balancing_matrix(&pi, &x, 5);
+        assert_eq!(cols, 5, "1, women, aux0, aux1, 2·aux0+1 kept; men dropped");
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let s = cube(&pi, &x, 5, None, &mut rng).unwrap();
+        for e in ht_relative_errors(&pi, &x, 5, &s.flight_probabilities) {
+            assert!(e < 1e-7, "HT after flight {e}");
+        }
+        assert_eq!(s.selected.len(), 80);
     }
 
     #[test]

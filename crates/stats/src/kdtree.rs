@@ -5,7 +5,7 @@
 //! Built once by median splits; deleting a point only decrements the live counts on its path,
 //! so empty subtrees are skipped by searches without rebuilding.
 
-const LEAF_SIZE: usize = 8;
+const LEAF_SIZE: usize = 16;
 
 #[derive(Debug, Clone)]
 struct Node {
@@ -50,6 +50,24 @@ impl KdTree {
             tree.build(0, n, NONE);
         }
         tree
+    }
+
+    /// Rebuilds the tree over the live points only. Deletions leave empty subtrees that
+    /// searches must still walk around; once most points are gone, a rebuild (O(m log m) for
+    /// m live points) makes searches fast again.
+    pub fn rebuild(&mut self) {
+        let alive = &self.alive;
+        self.perm.retain(|&p| alive[p as usize]);
+        self.nodes.clear();
+        self.boxes.clear();
+        if !self.perm.is_empty() {
+            self.build(0, self.perm.len(), NONE);
+        }
+    }
+
+    /// Points in the structure, deleted ones included (since the last rebuild).
+    pub fn size(&self) -> usize {
+        self.perm.len()
     }
 
     fn coord(&self, point: usize, d: usize) -> f64 {
@@ -128,28 +146,25 @@ impl KdTree {
         }
     }
 
+    #[inline]
     fn box_dist2(&self, node: usize, q: &[f64]) -> f64 {
         let dim = self.dim;
         let bx = &self.boxes[node * 2 * dim..(node + 1) * 2 * dim];
+        let (lo, hi) = bx.split_at(dim);
         let mut s = 0.0;
-        for d in 0..dim {
-            let v = q[d];
-            let gap = if v < bx[d] {
-                bx[d] - v
-            } else if v > bx[dim + d] {
-                v - bx[dim + d]
-            } else {
-                0.0
-            };
+        for ((&v, &l), &h) in q.iter().zip(lo).zip(hi) {
+            let gap = (l - v).max(0.0).max(v - h);
             s += gap * gap;
         }
         s
     }
 
+    #[inline]
     fn dist2(&self, point: usize, q: &[f64]) -> f64 {
+        let c = &self.coords[point * self.dim..(point + 1) * self.dim];
         let mut s = 0.0;
-        for d in 0..self.dim {
-            let g = self.coord(point, d) - q[d];
+        for (&a, &b) in c.iter().zip(q) {
+            let g = a - b;
             s += g * g;
         }
         s
@@ -169,9 +184,63 @@ impl KdTree {
         if k == 0 || self.nodes.is_empty() {
             return;
         }
-        let mut stack: Vec<u32> = Vec::with_capacity(64);
-        stack.push(0);
-        while let Some(node) = stack.pop() {
+        self.search(0, q, k, exclude, out);
+    }
+
+    /// The `k` nearest live points to the tree's own point `point` (excluded), as
+    /// [`KdTree::nearest`], searching bottom-up from the point's leaf: the neighbours are
+    /// usually in the same or an adjacent leaf, so most of the tree is never visited.
+    pub fn nearest_to_point(&self, point: usize, k: usize, out: &mut Vec<(usize, f64)>) {
+        out.clear();
+        if k == 0 || self.nodes.is_empty() {
+            return;
+        }
+        let q = &self.coords[point * self.dim..(point + 1) * self.dim];
+        if !self.alive[point] {
+            // Its leaf may be stale after a rebuild: search from the root.
+            self.search(0, q, k, Some(point), out);
+            return;
+        }
+        let mut child = self.leaf_of[point];
+        self.search(child as usize, q, k, Some(point), out);
+        let mut node = self.nodes[child as usize].parent;
+        while node != NONE {
+            if out.len() == k && self.ball_inside(child as usize, q, out[k - 1].1) {
+                return;
+            }
+            let nd = &self.nodes[node as usize];
+            let sibling = if nd.left == child { nd.right } else { nd.left };
+            self.search(sibling as usize, q, k, Some(point), out);
+            child = node;
+            node = nd.parent;
+        }
+    }
+
+    /// Whether the ball of squared radius `r2` around `q` lies inside `node`'s bounding box.
+    fn ball_inside(&self, node: usize, q: &[f64], r2: f64) -> bool {
+        let dim = self.dim;
+        let bx = &self.boxes[node * 2 * dim..(node + 1) * 2 * dim];
+        let (lo, hi) = bx.split_at(dim);
+        q.iter().zip(lo).zip(hi).all(|((&v, &l), &h)| {
+            let (a, b) = (v - l, h - v);
+            // Strict: points of the sibling can lie on the box's faces (median splits keep
+            // equal coordinates on both sides), and ties are broken by index.
+            a > 0.0 && b > 0.0 && a * a > r2 && b * b > r2
+        })
+    }
+
+    /// Top-down search of the subtree at `start`, merging into `out` (kept sorted, ≤ k).
+    fn search(
+        &self,
+        start: usize,
+        q: &[f64],
+        k: usize,
+        exclude: Option<usize>,
+        out: &mut Vec<(usize, f64)>,
+    ) {
+        let mut stack: Vec<(u32, f64)> = Vec::with_capacity(64);
+        stack.push((start as u32, self.box_dist2(start, q)));
+        while let Some((node, node_d2)) = stack.pop() {
             let node = node as usize;
             let nd = &self.nodes[node];
             if nd.live == 0 {
@@ -182,7 +251,7 @@ impl KdTree {
             } else {
                 f64::INFINITY
             };
-            if self.box_dist2(node, q) > bound {
+            if node_d2 > bound {
                 continue;
             }
             if nd.left == NONE {
@@ -208,11 +277,11 @@ impl KdTree {
                 let dl = self.box_dist2(l, q);
                 let dr = self.box_dist2(r, q);
                 if dl <= dr {
-                    stack.push(r as u32);
-                    stack.push(l as u32);
+                    stack.push((r as u32, dr));
+                    stack.push((l as u32, dl));
                 } else {
-                    stack.push(l as u32);
-                    stack.push(r as u32);
+                    stack.push((l as u32, dl));
+                    stack.push((r as u32, dr));
                 }
             }
         }
@@ -299,12 +368,19 @@ mod tests {
             let n = pts.len();
             let mut tree = KdTree::new(&coords, 2);
             let mut alive = vec![true; n];
-            for d in dels { let d = d % n; tree.remove(d); alive[d] = false; }
+            for (i, d) in dels.iter().enumerate() {
+                let d = d % n;
+                tree.remove(d);
+                alive[d] = false;
+                if i == 40 { tree.rebuild(); }
+            }
             prop_assert_eq!(tree.live(), alive.iter().filter(|a| **a).count());
             let mut out = Vec::new();
             for q in 0..n {
                 let qc = [coords[2 * q], coords[2 * q + 1]];
                 tree.nearest(&qc, k, Some(q), &mut out);
+                prop_assert_eq!(&out, &brute(&coords, &alive, &qc, k, Some(q)));
+                tree.nearest_to_point(q, k, &mut out);
                 prop_assert_eq!(&out, &brute(&coords, &alive, &qc, k, Some(q)));
                 let mut ties = Vec::new();
                 let best = tree.nearest_with_ties(&qc, &mut ties);

@@ -65,12 +65,14 @@ pub fn null_vector(m: &mut [f64], rows: usize, cols: usize, out: &mut [f64]) -> 
             }
         }
         let inv = 1.0 / m[rank * cols + c];
-        for r in rank + 1..rows {
-            let f = m[r * cols + c] * inv;
+        let (head, tail) = m.split_at_mut((rank + 1) * cols);
+        let pivot_row = &head[rank * cols + c + 1..(rank + 1) * cols];
+        for row in tail.chunks_exact_mut(cols) {
+            let f = row[c] * inv;
             if f != 0.0 {
-                m[r * cols + c] = 0.0;
-                for k in c + 1..cols {
-                    m[r * cols + k] -= f * m[rank * cols + k];
+                row[c] = 0.0;
+                for (x, y) in row[c + 1..].iter_mut().zip(pivot_row) {
+                    *x -= f * y;
                 }
             }
         }
@@ -171,6 +173,59 @@ pub fn solve_psd(a: &mut [f64], p: usize, b: &mut [f64]) -> usize {
     dropped
 }
 
+/// Inverts the `p × p` row-major matrix `m` into `out` by Gauss–Jordan elimination with
+/// partial pivoting (`m` is destroyed). Returns `false` when a pivot is negligible
+/// (relative `1e-10` of the largest entry): the matrix is (numerically) singular.
+pub fn invert(m: &mut [f64], p: usize, out: &mut [f64]) -> bool {
+    debug_assert_eq!(m.len(), p * p);
+    debug_assert_eq!(out.len(), p * p);
+    out.fill(0.0);
+    for i in 0..p {
+        out[i * p + i] = 1.0;
+    }
+    let scale = m.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    if scale == 0.0 {
+        return p == 0;
+    }
+    let tol = scale * 1e-10;
+    for c in 0..p {
+        let mut best = c;
+        for r in c + 1..p {
+            if m[r * p + c].abs() > m[best * p + c].abs() {
+                best = r;
+            }
+        }
+        if m[best * p + c].abs() <= tol {
+            return false;
+        }
+        if best != c {
+            for k in 0..p {
+                m.swap(best * p + k, c * p + k);
+                out.swap(best * p + k, c * p + k);
+            }
+        }
+        let inv = 1.0 / m[c * p + c];
+        for k in 0..p {
+            m[c * p + k] *= inv;
+            out[c * p + k] *= inv;
+        }
+        for r in 0..p {
+            if r == c {
+                continue;
+            }
+            let f = m[r * p + c];
+            if f == 0.0 {
+                continue;
+            }
+            for k in 0..p {
+                m[r * p + k] -= f * m[c * p + k];
+                out[r * p + k] -= f * out[c * p + k];
+            }
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +265,22 @@ mod tests {
                 prop_assert!((s - rhs[i]).abs() < 1e-8 * (1.0 + rhs[i].abs()));
             }
         }
+    }
+
+    #[test]
+    fn invert_inverts_and_detects_singular_matrices() {
+        let orig = vec![4.0, 7.0, 2.0, 6.0];
+        let mut m = orig.clone();
+        let mut inv = vec![0.0; 4];
+        assert!(invert(&mut m, 2, &mut inv));
+        for i in 0..2 {
+            for j in 0..2 {
+                let s: f64 = (0..2).map(|k| orig[i * 2 + k] * inv[k * 2 + j]).sum();
+                assert!((s - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12);
+            }
+        }
+        let mut m = vec![1.0, 2.0, 2.0, 4.0];
+        assert!(!invert(&mut m, 2, &mut inv));
     }
 
     #[test]

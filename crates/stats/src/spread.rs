@@ -104,7 +104,7 @@ pub fn lpm2<R: Rng + ?Sized>(
     let mut nn = Vec::with_capacity(1);
     while live.len() > 1 {
         let i = live.pick(rng);
-        tree.nearest(&coords[i * dim..(i + 1) * dim], 1, Some(i), &mut nn);
+        tree.nearest_to_point(i, 1, &mut nn);
         let Some(&(j, _)) = nn.first() else { break };
         let (pi_i, pi_j) = (probs[i], probs[j]);
         let s = pi_i + pi_j;
@@ -124,6 +124,9 @@ pub fn lpm2<R: Rng + ?Sized>(
                 live.remove(k);
                 tree.remove(k);
             }
+        }
+        if tree.live() * 3 < tree.size() && tree.size() > 256 {
+            tree.rebuild();
         }
     }
     if live.len() == 1 {
@@ -154,8 +157,7 @@ pub fn local_cube<R: Rng + ?Sized>(
     check_inputs(pi, aux, p)?;
     check_coords(pi.len(), coords, dim)?;
     let n = pi.len();
-    let stride = p + 1;
-    let a = balancing_matrix(pi, aux, p);
+    let (a, stride) = balancing_matrix(pi, aux, p);
     let mut probs = rounded(pi);
     let mut tree = KdTree::new(coords, dim);
     let mut live = LiveSet::new(n, &probs);
@@ -172,7 +174,7 @@ pub fn local_cube<R: Rng + ?Sized>(
     while live.len() > 0 {
         if live.len() > cols {
             let i = live.pick(rng);
-            tree.nearest(&coords[i * dim..(i + 1) * dim], cols, Some(i), &mut nn);
+            tree.nearest_to_point(i, cols, &mut nn);
             group.clear();
             group.push(i);
             group.extend(nn.iter().map(|&(k, _)| k));
@@ -204,6 +206,9 @@ pub fn local_cube<R: Rng + ?Sized>(
                 live.remove(k);
                 tree.remove(k);
             }
+        }
+        if tree.live() * 3 < tree.size() && tree.size() > 256 {
+            tree.rebuild();
         }
     }
     let (flight_probabilities, landing_units) = flight.unwrap_or_else(|| (probs.clone(), 0));
