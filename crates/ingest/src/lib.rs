@@ -55,3 +55,6 @@ pub(crate) mod testutil {
         shared(rel).and_then(|p| std::fs::read(p).ok())
     }
 }
+
+#[cfg(test)]
+mod fuzz;

@@ -130,7 +130,8 @@ impl CommuneCode {
         if s.len() == 4 && all_digits(&s) {
             s.insert(0, '0');
         }
-        if s.len() != 5 {
+        // Non-ASCII input must be refused before slicing by byte (`0Ã56` is 5 bytes).
+        if s.len() != 5 || !s.is_ascii() {
             return Err(err());
         }
         let (dep, rest) = if s.starts_with("97") || s.starts_with("98") {
@@ -256,7 +257,7 @@ impl IrisCode {
         if s.len() == 8 && all_digits(&s) {
             s.insert(0, '0');
         }
-        if s.len() != 9 || !all_digits(&s[5..]) {
+        if s.len() != 9 || !s.is_ascii() || !all_digits(&s[5..]) {
             return Err(err());
         }
         CommuneCode::parse(&s[..5]).map_err(|_| err())?;
@@ -372,6 +373,15 @@ mod tests {
         for bad in ["75056", "75056_", "75056_12345", "750_0001", "75056_00 1"] {
             assert!(BureauId::parse(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn non_ascii_codes_are_refused_not_panicked_on() {
+        // Found by terrain-ingest's fuzzing: byte slicing inside a multi-byte character.
+        assert!(CommuneCode::parse("0Ã56").is_err());
+        assert!(IrisCode::parse("7510Ã3501").is_err());
+        assert!(IrisCode::parse("75109350é").is_err());
+        assert!(BureauId::parse("0Ã56_0001").is_err());
     }
 
     #[test]
