@@ -184,15 +184,18 @@ fn apply(seed: &[u8], muts: &[Mutation]) -> Vec<u8> {
 #[test]
 fn regression_non_ascii_commune_code() {
     let text = "code_departement;code_commune;code_bureau;scrutin;inscrits;votants;blancs;exprimes;nom;voix\n75;0\u{c3}56;0110;presidentielle-1;858;747;6;738;A;738\n";
-    let e = crate::results::read_all(
-        text.as_bytes(),
-        ResultsOptions {
-            source: "paris_2017.csv".into(),
-            ..Default::default()
-        },
-    )
-    .unwrap_err();
-    assert!(e.to_string().contains("paris_2017.csv:2"), "{e}");
+    let o = ResultsOptions {
+        source: "paris_2017.csv".into(),
+        ..Default::default()
+    };
+    let (rows, rep) = crate::results::read_all(text.as_bytes(), o).unwrap();
+    assert!(rows.is_empty());
+    assert_eq!(rep.skipped_unmapped, 1);
+    let w = rep.warnings.kept[0].to_string();
+    assert!(
+        w.contains("paris_2017.csv:2") && w.contains("invalid commune code"),
+        "{w}"
+    );
     every_parser(text.as_bytes());
 }
 
