@@ -34,6 +34,27 @@ impl Postings {
         }
     }
 
+    /// Builds the lists over groups of rows (answers made of several items): a feature
+    /// occurs in a group when it occurs in one of its rows. `group_of[row]` is the row's group.
+    #[must_use]
+    pub fn grouped(counts: &SparseMatrix, group_of: &[usize], n_groups: usize) -> Self {
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); counts.n_cols];
+        for i in 0..counts.n_rows {
+            let g = u32::try_from(group_of.get(i).copied().unwrap_or(0)).unwrap_or(u32::MAX);
+            for &j in counts.row(i).0 {
+                lists[j as usize].push(g);
+            }
+        }
+        for list in &mut lists {
+            list.sort_unstable();
+            list.dedup();
+        }
+        Self {
+            n_docs: n_groups,
+            lists,
+        }
+    }
+
     fn co_count(&self, a: usize, b: usize) -> usize {
         let (x, y) = (&self.lists[a], &self.lists[b]);
         let (mut i, mut j, mut n) = (0, 0, 0);
@@ -230,6 +251,16 @@ mod tests {
         assert!(p.npmi(0, 3).abs() < 1e-12);
         assert!((p.coherence(&[0, 1, 2]) - (1.0 + -1.0 + -1.0) / 3.0).abs() < 1e-12);
         assert!((p.coherence(&[0, 1, 3]) - (1.0 + 0.0 + 0.0) / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn grouped_rows_count_once_per_group() {
+        // rows 0 and 1 belong to answer 0, row 2 to answer 1
+        let c = counts(&[&[0], &[1], &[0, 1]], 2);
+        let p = Postings::grouped(&c, &[0, 0, 1], 2);
+        assert!((p.npmi(0, 1) - 1.0).abs() < 1e-12);
+        let flat = Postings::new(&c);
+        assert!(flat.npmi(0, 1) < 1.0);
     }
 
     #[test]

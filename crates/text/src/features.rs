@@ -106,6 +106,12 @@ pub struct FeatureOptions {
     pub max_features: usize,
     /// Use `1 + ln tf` instead of raw counts.
     pub sublinear_tf: bool,
+    /// Lines of six words or more found in at least this share of answers (and in
+    /// `boilerplate_min_docs` of them) are template text (page footers, form headers,
+    /// copied signatures) and are left out; 0 disables.
+    pub boilerplate_fraction: f64,
+    /// Minimum number of answers for a line to count as template text.
+    pub boilerplate_min_docs: usize,
 }
 
 impl Default for FeatureOptions {
@@ -117,6 +123,8 @@ impl Default for FeatureOptions {
             max_df_fraction: 0.5,
             max_features: 3000,
             sublinear_tf: true,
+            boilerplate_fraction: 0.02,
+            boilerplate_min_docs: 5,
         }
     }
 }
@@ -244,6 +252,8 @@ pub struct Corpus {
     pub phrases: Vec<Phrase>,
     /// Minimum document frequency actually used.
     pub min_df: usize,
+    /// Template lines left out, with the number of answers holding each, most frequent first.
+    pub boilerplate: Vec<(String, usize)>,
 }
 
 impl Corpus {
@@ -304,8 +314,11 @@ struct Encoder<'a> {
 
 impl Encoder<'_> {
     fn encode(&mut self, text: &str) -> Vec<Item> {
-        let normalized = normalize(text);
-        let tokens = tokenize(&normalized);
+        self.encode_normalized(&normalize(text))
+    }
+
+    fn encode_normalized(&mut self, normalized: &str) -> Vec<Item> {
+        let tokens = tokenize(normalized);
         let reduced = self.lemmatizer.reduce(&tokens, self.reduction);
         let mut items = Vec::with_capacity(tokens.len());
         for (token, lemma) in tokens.iter().zip(reduced) {
@@ -549,6 +562,20 @@ pub fn build_corpus<S: AsRef<str>>(
     lemmatizer: &Lemmatizer,
     options: &FeatureOptions,
 ) -> Result<Corpus, TextError> {
+    build_corpus_with_template(texts, lemmatizer, options, None)
+}
+
+/// Like [`build_corpus`], with template lines found beforehand (on whole answers, when
+/// the texts given are items cut out of them); `None` finds them in `texts`.
+///
+/// # Errors
+/// [`TextError::InvalidOption`] for out-of-range options.
+pub fn build_corpus_with_template<S: AsRef<str>>(
+    texts: &[S],
+    lemmatizer: &Lemmatizer,
+    options: &FeatureOptions,
+    template: Option<Vec<(String, usize)>>,
+) -> Result<Corpus, TextError> {
     if !(options.max_df_fraction > 0.0 && options.max_df_fraction <= 1.0) {
         return Err(TextError::InvalidOption {
             option: "max_df_fraction".into(),
@@ -568,17 +595,25 @@ pub fn build_corpus<S: AsRef<str>>(
         surfaces: Interner::default(),
         numeric: Vec::new(),
     };
-    let mut docs: Vec<Vec<Item>> = texts.iter().map(|t| enc.encode(t.as_ref())).collect();
+    let normalized: Vec<String> = texts.iter().map(|t| normalize(t.as_ref())).collect();
+    let boilerplate = template.unwrap_or_else(|| template_lines(&normalized, options));
+    let kept_texts = strip_template(&normalized, &boilerplate);
+    let mut docs: Vec<Vec<Item>> = kept_texts
+        .iter()
+        .map(|t| enc.encode_normalized(t))
+        .collect();
+    drop(kept_texts);
 
     let mut finder = PhraseFinder::new();
     if options.phrases.enabled {
         // pass 0: seeds
         for seed in &options.phrases.seeds {
-            let items = enc.encode(seed);
-            if items.iter().any(|i| i.lemma == BREAK) {
+            // seeds are noun phrases: lemmatise them after an article, as in running text
+            let items = enc.encode(&format!("les {seed}"));
+            if items.iter().skip(1).any(|i| i.lemma == BREAK) {
                 continue;
             }
-            let seq: Vec<u32> = items.iter().map(|i| i.lemma).collect();
+            let seq: Vec<u32> = items.iter().skip(1).map(|i| i.lemma).collect();
             if seq.len() >= 2 {
                 let id = phrase_id(&mut enc, &seq);
                 finder.add(seq, id);
@@ -713,7 +748,76 @@ pub fn build_corpus<S: AsRef<str>>(
         tfidf,
         phrases,
         min_df,
+        boilerplate,
     })
+}
+
+/// The key of a line for template detection: its words, folded, without numbers.
+fn line_key(line: &str) -> Option<String> {
+    let words: Vec<String> = line
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(crate::normalize::fold_case)
+        .collect();
+    // six words at least: a repeated short demand ("Rétablissement de l'ISF") is content
+    (words.len() >= 6).then(|| words.join(" "))
+}
+
+/// Template lines (see [`FeatureOptions::boilerplate_fraction`]) of a set of answers: the
+/// key of each line found in enough of them, with its count, most frequent first.
+#[must_use]
+pub fn template_lines<S: AsRef<str>>(
+    texts: &[S],
+    options: &FeatureOptions,
+) -> Vec<(String, usize)> {
+    if options.boilerplate_fraction <= 0.0 {
+        return Vec::new();
+    }
+    let mut df: HashMap<String, usize> = HashMap::new();
+    for text in texts {
+        let normalized = normalize(text.as_ref());
+        let mut seen: Vec<String> = normalized.lines().filter_map(line_key).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for key in seen {
+            *df.entry(key).or_insert(0) += 1;
+        }
+    }
+    let threshold = ((options.boilerplate_fraction * texts.len() as f64).ceil() as usize)
+        .max(options.boilerplate_min_docs)
+        .max(2);
+    let mut template: Vec<(String, usize)> =
+        df.into_iter().filter(|&(_, d)| d >= threshold).collect();
+    template.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    template
+}
+
+/// Removes template lines from normalised texts (a removed line leaves its line break, so
+/// that the items around it stay apart).
+fn strip_template<'a>(
+    texts: &'a [String],
+    template: &[(String, usize)],
+) -> Vec<std::borrow::Cow<'a, str>> {
+    use std::borrow::Cow;
+    let keys: std::collections::HashSet<&str> = template.iter().map(|(k, _)| k.as_str()).collect();
+    let is_template =
+        |line: &str| !keys.is_empty() && line_key(line).is_some_and(|k| keys.contains(k.as_str()));
+    texts
+        .iter()
+        .map(|text| {
+            if !text.lines().any(is_template) {
+                return Cow::Borrowed(text.as_str());
+            }
+            let mut out = String::with_capacity(text.len());
+            for line in text.lines() {
+                if !is_template(line) {
+                    out.push_str(line);
+                }
+                out.push('\n');
+            }
+            Cow::Owned(out)
+        })
+        .collect()
 }
 
 /// TF-IDF with scikit-learn's smooth idf and l2 rows.
@@ -762,6 +866,7 @@ mod tests {
         FeatureOptions {
             min_df: 1,
             max_df_fraction: 1.0,
+            boilerplate_fraction: 0.0,
             ..FeatureOptions::default()
         }
     }
@@ -872,6 +977,25 @@ mod tests {
         let keys: Vec<&str> = c.features.iter().map(|f| f.key.as_str()).collect();
         assert_eq!(keys, ["santé"]);
         assert_eq!(c.usable_docs(), 2);
+    }
+
+    #[test]
+    fn template_lines_are_dropped() {
+        let mut texts: Vec<String> =
+            (0..20).map(|i| format!("Réponse {i} sur la santé\nCahiers de doléances citoyens de Charente, édition {i}")).collect();
+        texts.push("Cahiers de doléances citoyens de Charente à lire ? non : la santé".into());
+        let opts = FeatureOptions {
+            boilerplate_fraction: 0.02,
+            ..small_options()
+        };
+        let c = corpus(&texts.iter().map(String::as_str).collect::<Vec<_>>(), &opts);
+        assert_eq!(
+            c.boilerplate.first().map(|b| (b.0.as_str(), b.1)),
+            Some(("cahiers de doléances citoyens de charente édition", 20))
+        );
+        assert!(!c.features.iter().any(|f| f.key == "édition"));
+        // a line that merely shares words with the template is kept
+        assert!(c.features.iter().any(|f| f.key == "lire"));
     }
 
     #[test]

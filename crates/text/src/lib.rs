@@ -9,6 +9,8 @@
 //! supports human coders (codebooks, Cohen's kappa), [`privacy`] masks names, e-mails,
 //! phone numbers and addresses, and [`cli`] is the `terrain themes` entry point.
 
+pub mod cli;
+pub mod coding;
 pub mod coherence;
 pub mod error;
 pub mod features;
@@ -17,6 +19,7 @@ pub mod lexicon;
 pub mod nmf;
 pub mod normalize;
 pub mod privacy;
+pub mod segment;
 pub mod share;
 pub mod themes;
 pub mod token;

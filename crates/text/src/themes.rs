@@ -2,8 +2,13 @@
 //! stability, each theme's label, weighted share with an interval, breakdown by group, and
 //! the verbatims that represent it best.
 //!
+//! **Units.** Long answers are cut into items ([`crate::segment`]) and themes are modelled
+//! per item; an answer then *mentions* every theme that dominates one of its items, and its
+//! *dominant* theme is the one with the most weight summed over its items. Short answers
+//! are one item. `segment = false` models whole answers.
+//!
 //! **Choosing k.** For each k in `k_min..=k_max`, NMF is fitted from `restarts` seeds on a
-//! seeded sample of at most `selection_sample` answers (all of them for a small corpus). Each
+//! seeded sample of at most `selection_sample` items (all of them for a small corpus). Each
 //! k gets the mean NPMI coherence of its themes' top terms (on that sample) and the
 //! stability of the top terms across seeds (mean matched Jaccard overlap, see
 //! [`crate::coherence`]). The k kept maximises `coherence + stability_weight × stability`
@@ -11,13 +16,14 @@
 //! broad, stability alone rewards trivially repeated solutions); ties go to the smaller k.
 //!
 //! **Fitting.** On a small corpus the best restart (lowest residual) at the chosen k is the
-//! model. On a large one, the model is refitted on all answers from the sample's H (warm
+//! model. On a large one, the model is refitted on all items from the sample's H (warm
 //! start), which costs a few passes instead of a full search.
 //!
-//! **Shares.** An answer belongs to its dominant theme (largest weight in W); answers with no
-//! feature left after cleaning (empty, only stop words, only redactions) have no theme and
-//! are left out of the denominator. Shares are weighted by the caller's weights, with the
-//! interval of [`crate::share`].
+//! **Shares.** Two shares per theme, both weighted by the caller's weights with the interval
+//! of [`crate::share`]: respondents whose dominant theme it is (these add up to 100 %), and
+//! respondents who mention it (an answer can mention several). Answers with no feature left
+//! after cleaning (empty, only stop words, only redactions) have no theme and are left out
+//! of the denominators.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -28,10 +34,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::coherence::{Postings, stability};
 use crate::error::TextError;
-use crate::features::{Corpus, FeatureOptions, Phrase, build_corpus};
+use crate::features::{Corpus, FeatureOptions, Phrase, build_corpus_with_template, template_lines};
 use crate::lemma::{Lemmatizer, Reduction};
 use crate::nmf::{NmfFit, NmfOptions, fit};
 use crate::privacy::{PrivacyOptions, mask};
+use crate::segment::segments;
 use crate::share::{Proportion, weighted_share};
 
 /// Options of the theme analysis.
@@ -40,6 +47,10 @@ use crate::share::{Proportion, weighted_share};
 pub struct ThemeOptions {
     /// Feature extraction (lemmas, phrases, vocabulary).
     pub features: FeatureOptions,
+    /// Model themes per item of an answer (true) or per whole answer.
+    pub segment: bool,
+    /// Items with fewer words are joined to the next one.
+    pub segment_min_words: usize,
     /// A fixed number of themes; `None` chooses it between `k_min` and `k_max`.
     pub k: Option<usize>,
     /// Smallest k tried.
@@ -57,9 +68,9 @@ pub struct ThemeOptions {
     /// Verbatims per theme.
     pub examples: usize,
     /// Preferred maximum length of a verbatim, in characters (longer ones are used only if
-    /// a theme has no shorter answer).
+    /// a theme has no shorter one).
     pub example_max_chars: usize,
-    /// Largest sample on which k is chosen.
+    /// Largest sample of items on which k is chosen.
     pub selection_sample: usize,
     /// NMF iteration cap.
     pub max_iter: usize,
@@ -81,6 +92,8 @@ impl Default for ThemeOptions {
     fn default() -> Self {
         Self {
             features: FeatureOptions::default(),
+            segment: true,
+            segment_min_words: 4,
             k: None,
             k_min: 4,
             k_max: 12,
@@ -89,7 +102,7 @@ impl Default for ThemeOptions {
             seed: 42,
             top_terms: 10,
             examples: 5,
-            example_max_chars: 1200,
+            example_max_chars: 600,
             selection_sample: 4000,
             max_iter: 200,
             tol: 1e-4,
@@ -128,14 +141,18 @@ pub struct ThemeTerm {
     pub phrase: bool,
 }
 
-/// A real answer that represents a theme.
+/// Words of a respondent that represent a theme.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verbatim {
     /// Row of the answer (0-based, in the order given).
     pub answer: usize,
-    /// Its text, as written (personal data masked when asked).
+    /// The item's text exactly as written (personal data masked when asked).
     pub text: String,
-    /// Share of the answer's theme weight that goes to this theme.
+    /// Byte range of the item in the answer.
+    pub start: usize,
+    /// End of the byte range.
+    pub end: usize,
+    /// Share of the item's theme weight that goes to this theme.
     pub affinity: f64,
 }
 
@@ -146,8 +163,10 @@ pub struct GroupShare {
     pub group: String,
     /// Answers with a theme in the group.
     pub n: usize,
-    /// The share, unless the group is too small.
+    /// Share of the group's respondents whose dominant theme it is, unless suppressed.
     pub share: Option<Proportion>,
+    /// Share of the group's respondents who mention it, unless suppressed.
+    pub mention_share: Option<Proportion>,
     /// True when the group has fewer than `min_group_size` answers.
     pub suppressed: bool,
 }
@@ -157,19 +176,21 @@ pub struct GroupShare {
 pub struct Theme {
     /// Number of the theme, from 1, largest first.
     pub id: usize,
-    /// Short label: its three leading terms.
+    /// Short label: its leading terms (a phrase first when one is among the top terms).
     pub label: String,
     /// Top terms with loadings.
     pub terms: Vec<ThemeTerm>,
     /// Multi-word expressions among its top terms.
     pub phrases: Vec<String>,
-    /// Weighted share of answers whose dominant theme it is.
+    /// Weighted share of respondents whose dominant theme it is.
     pub share: Proportion,
-    /// NPMI coherence of its top terms on the whole corpus.
+    /// Weighted share of respondents who mention it.
+    pub mention_share: Proportion,
+    /// NPMI coherence of its top terms on the whole corpus (answers as windows).
     pub coherence: f64,
-    /// The answers that represent it best.
+    /// The items that represent it best.
     pub examples: Vec<Verbatim>,
-    /// Its share in each group, when groups were given.
+    /// Its shares in each group, when groups were given.
     pub groups: Vec<GroupShare>,
 }
 
@@ -180,11 +201,13 @@ pub struct ThemeAnalysis {
     pub answers: usize,
     /// Answers that kept at least one feature.
     pub usable: usize,
+    /// Items modelled (equal to the answers when not segmenting).
+    pub items: usize,
     /// Number of themes.
     pub k: usize,
     /// How k was chosen.
     pub k_chosen_by: String,
-    /// Scores of every k tried (empty when k was given).
+    /// Scores of every k tried (one entry when k was given).
     pub selection: Vec<KScore>,
     /// Mean NPMI coherence of the themes on the whole corpus.
     pub coherence: f64,
@@ -196,11 +219,16 @@ pub struct ThemeAnalysis {
     pub vocabulary: usize,
     /// Multi-word expressions found (at most 50, most frequent first).
     pub phrases: Vec<Phrase>,
+    /// Template lines left out (page footers, form headers), with their answer counts.
+    pub boilerplate: Vec<(String, usize)>,
     /// How words were reduced.
     pub reduction: Reduction,
     /// Dominant theme (0-based index into `themes`) of each answer; `None` without features.
     #[serde(skip)]
     pub dominant: Vec<Option<usize>>,
+    /// Themes each answer mentions (0-based, increasing).
+    #[serde(skip)]
+    pub mentions: Vec<Vec<usize>>,
     /// Theme proportions of each answer, answers × k, row-major (rows sum to 1 or 0).
     #[serde(skip)]
     pub proportions: Vec<f64>,
@@ -224,6 +252,14 @@ impl ThemeAnalysis {
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out
     }
+}
+
+/// An item of an answer.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    answer: usize,
+    start: usize,
+    end: usize,
 }
 
 /// Analyses the themes of a set of answers.
@@ -280,8 +316,31 @@ pub fn analyse<S: AsRef<str>>(
         });
     }
     let lemmatizer = Lemmatizer::french()?;
-    let corpus = build_corpus(texts, lemmatizer, &options.features)?;
-    let usable_rows: Vec<usize> = (0..n)
+    let mut items: Vec<Item> = Vec::new();
+    for (answer, text) in texts.iter().enumerate() {
+        let text = text.as_ref();
+        if options.segment {
+            for (start, end) in segments(text, options.segment_min_words) {
+                items.push(Item { answer, start, end });
+            }
+        } else if !text.trim().is_empty() {
+            items.push(Item {
+                answer,
+                start: 0,
+                end: text.len(),
+            });
+        }
+    }
+    let item_texts: Vec<&str> = items
+        .iter()
+        .map(|it| &texts[it.answer].as_ref()[it.start..it.end])
+        .collect();
+    // template lines are found on whole answers (a page footer is one line in many answers)
+    let template = template_lines(texts, &options.features);
+    let corpus =
+        build_corpus_with_template(&item_texts, lemmatizer, &options.features, Some(template))?;
+    let item_answer: Vec<usize> = items.iter().map(|it| it.answer).collect();
+    let usable_rows: Vec<usize> = (0..items.len())
         .filter(|&i| !corpus.counts.row(i).0.is_empty())
         .collect();
     let needed = options.k.unwrap_or(options.k_min).max(2) * 2;
@@ -295,15 +354,24 @@ pub fn analyse<S: AsRef<str>>(
 
     // the selection sample
     let mut sample = usable_rows.clone();
-    if sample.len() > options.selection_sample.max(needed) {
+    let sample_size = options.selection_sample.max(needed);
+    if sample.len() > sample_size {
         let mut rng = ChaCha8Rng::seed_from_u64(options.seed.wrapping_add(0x5eed));
         sample.shuffle(&mut rng);
-        sample.truncate(options.selection_sample.max(needed));
+        sample.truncate(sample_size);
         sample.sort_unstable();
     }
     let sample_is_all = sample.len() == usable_rows.len();
     let x_sample = corpus.tfidf.select_rows(&sample);
-    let postings_sample = Postings::new(&corpus.counts.select_rows(&sample));
+    // coherence windows are answers: an answer's items together
+    let sample_answer: Vec<usize> = sample.iter().map(|&r| item_answer[r]).collect();
+    let mut distinct = sample_answer.clone();
+    distinct.dedup();
+    let postings_sample = Postings::grouped(
+        &corpus.counts.select_rows(&sample),
+        &sample_answer,
+        distinct.len(),
+    );
     let restarts = options.restarts.max(1);
     let nmf_options = |k: usize, seed: u64| NmfOptions {
         k,
@@ -329,11 +397,8 @@ pub fn analyse<S: AsRef<str>>(
     for &k in &ks {
         let fits: Vec<NmfFit> = (0..restarts)
             .map(|r| {
-                let mut f = fit(
-                    &x_sample,
-                    &nmf_options(k, options.seed.wrapping_add(1000 * k as u64 + r as u64)),
-                    None,
-                );
+                let seed = options.seed.wrapping_add(1000 * k as u64 + r as u64);
+                let mut f = fit(&x_sample, &nmf_options(k, seed), None);
                 f.normalize();
                 f
             })
@@ -401,7 +466,7 @@ pub fn analyse<S: AsRef<str>>(
         "given".to_string()
     } else {
         format!(
-            "max of coherence + {} × stability over k = {}..={} ({} restarts each, on {} answers)",
+            "max of coherence + {} × stability over k = {}..={} ({} restarts each, on {} items)",
             options.stability_weight,
             ks.first().copied().unwrap_or(0),
             ks.last().copied().unwrap_or(0),
@@ -409,44 +474,68 @@ pub fn analyse<S: AsRef<str>>(
             sample.len()
         )
     };
-    let k_score = if options.k.is_some() {
-        selection.first().map_or(1.0, |s| s.stability)
-    } else {
-        chosen.stability
-    };
-    report(
+    let context = Context {
         texts,
         weights,
         groups,
         options,
-        &corpus,
-        &usable_rows,
-        &model,
-        selection,
-        k_chosen_by,
-        k_score,
-    )
+        corpus: &corpus,
+        items: &items,
+        usable_rows: &usable_rows,
+    };
+    report(&context, &model, selection, k_chosen_by, chosen.stability)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the report needs besides the model.
+struct Context<'a, S> {
+    texts: &'a [S],
+    weights: Option<&'a [f64]>,
+    groups: Option<&'a [Option<String>]>,
+    options: &'a ThemeOptions,
+    corpus: &'a Corpus,
+    items: &'a [Item],
+    usable_rows: &'a [usize],
+}
+
 fn report<S: AsRef<str>>(
-    texts: &[S],
-    weights: Option<&[f64]>,
-    groups: Option<&[Option<String>]>,
-    options: &ThemeOptions,
-    corpus: &Corpus,
-    usable_rows: &[usize],
+    cx: &Context<'_, S>,
     model: &NmfFit,
     selection: Vec<KScore>,
     k_chosen_by: String,
     stability_at_k: f64,
 ) -> Result<ThemeAnalysis, TextError> {
-    let n = texts.len();
+    let n = cx.texts.len();
     let k = model.k;
+    let options = cx.options;
+    // per item: dominant theme and proportions; per answer: summed weights and mentions
+    let mut item_dominant: Vec<Option<usize>> = vec![None; cx.items.len()];
+    let mut item_affinity: Vec<f64> = vec![0.0; cx.items.len()];
+    let mut answer_w = vec![0.0; n * k];
+    let mut mentions: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (r, &row) in cx.usable_rows.iter().enumerate() {
+        let w = model.w_row(r);
+        let total: f64 = w.iter().sum();
+        if total <= 0.0 {
+            continue;
+        }
+        let best = (0..k).max_by(|&a, &b| w[a].total_cmp(&w[b]).then(b.cmp(&a)));
+        let answer = cx.items[row].answer;
+        if let Some(b) = best {
+            item_dominant[row] = Some(b);
+            item_affinity[row] = w[b] / total;
+            if !mentions[answer].contains(&b) {
+                mentions[answer].push(b);
+            }
+        }
+        for l in 0..k {
+            answer_w[answer * k + l] += w[l];
+        }
+    }
     let mut dominant: Vec<Option<usize>> = vec![None; n];
     let mut proportions = vec![0.0; n * k];
-    for (r, &i) in usable_rows.iter().enumerate() {
-        let row = model.w_row(r);
+    for i in 0..n {
+        mentions[i].sort_unstable();
+        let row = &answer_w[i * k..(i + 1) * k];
         let total: f64 = row.iter().sum();
         if total > 0.0 {
             for l in 0..k {
@@ -455,15 +544,15 @@ fn report<S: AsRef<str>>(
             dominant[i] = (0..k).max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)));
         }
     }
-    let assigned: Vec<usize> = (0..n).filter(|&i| dominant[i].is_some()).collect();
-    let w_of = |i: usize| weights.map_or(1.0, |w| w[i]);
-    let assigned_weights: Vec<f64> = assigned.iter().map(|&i| w_of(i)).collect();
-    let postings = Postings::new(&corpus.counts);
+    let usable: Vec<usize> = (0..n).filter(|&i| dominant[i].is_some()).collect();
+    let w_of = |i: usize| cx.weights.map_or(1.0, |w| w[i]);
+    let usable_weights: Vec<f64> = usable.iter().map(|&i| w_of(i)).collect();
+    let item_answer: Vec<usize> = cx.items.iter().map(|it| it.answer).collect();
+    let postings = Postings::grouped(&cx.corpus.counts, &item_answer, n);
 
-    // group membership among assigned answers
     let mut group_rows: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    if let Some(g) = groups {
-        for &i in &assigned {
+    if let Some(g) = cx.groups {
+        for &i in &usable {
             if let Some(value) = &g[i] {
                 group_rows.entry(value.clone()).or_default().push(i);
             }
@@ -476,7 +565,7 @@ fn report<S: AsRef<str>>(
         let terms: Vec<ThemeTerm> = top
             .iter()
             .map(|&j| {
-                let f = &corpus.features[j];
+                let f = &cx.corpus.features[j];
                 ThemeTerm {
                     label: f.label.clone(),
                     key: f.key.clone(),
@@ -497,8 +586,10 @@ fn report<S: AsRef<str>>(
             label_terms.insert(0, p);
             label_terms.truncate(3);
         }
-        let flags: Vec<bool> = assigned.iter().map(|&i| dominant[i] == Some(l)).collect();
-        let share = weighted_share(&flags, &assigned_weights, options.confidence)?;
+        let dominant_flags: Vec<bool> = usable.iter().map(|&i| dominant[i] == Some(l)).collect();
+        let mention_flags: Vec<bool> = usable.iter().map(|&i| mentions[i].contains(&l)).collect();
+        let share = weighted_share(&dominant_flags, &usable_weights, options.confidence)?;
+        let mention_share = weighted_share(&mention_flags, &usable_weights, options.confidence)?;
         let mut group_shares = Vec::new();
         for (value, rows) in &group_rows {
             if rows.len() < options.min_group_size {
@@ -506,16 +597,19 @@ fn report<S: AsRef<str>>(
                     group: value.clone(),
                     n: rows.len(),
                     share: None,
+                    mention_share: None,
                     suppressed: true,
                 });
                 continue;
             }
-            let f: Vec<bool> = rows.iter().map(|&i| dominant[i] == Some(l)).collect();
             let w: Vec<f64> = rows.iter().map(|&i| w_of(i)).collect();
+            let d: Vec<bool> = rows.iter().map(|&i| dominant[i] == Some(l)).collect();
+            let m: Vec<bool> = rows.iter().map(|&i| mentions[i].contains(&l)).collect();
             group_shares.push(GroupShare {
                 group: value.clone(),
                 n: rows.len(),
-                share: Some(weighted_share(&f, &w, options.confidence)?),
+                share: Some(weighted_share(&d, &w, options.confidence)?),
+                mention_share: Some(weighted_share(&m, &w, options.confidence)?),
                 suppressed: false,
             });
         }
@@ -525,8 +619,9 @@ fn report<S: AsRef<str>>(
             terms,
             phrases,
             share,
+            mention_share,
             coherence: postings.coherence(&top),
-            examples: examples(texts, &dominant, &proportions, k, l, options),
+            examples: examples(cx, &item_dominant, &item_affinity, l),
             groups: group_shares,
         });
     }
@@ -537,60 +632,71 @@ fn report<S: AsRef<str>>(
     };
     Ok(ThemeAnalysis {
         answers: n,
-        usable: usable_rows.len(),
+        usable: usable.len(),
+        items: cx.items.len(),
         k,
         k_chosen_by,
         selection,
         coherence,
         stability: stability_at_k,
         themes,
-        vocabulary: corpus.features.len(),
-        phrases: corpus.phrases.iter().take(50).cloned().collect(),
+        vocabulary: cx.corpus.features.len(),
+        phrases: cx.corpus.phrases.iter().take(50).cloned().collect(),
+        boilerplate: cx.corpus.boilerplate.iter().take(50).cloned().collect(),
         reduction: options.features.reduction,
         dominant,
+        mentions,
         proportions,
     })
 }
 
-/// The answers that represent theme `l` best: highest share of their weight on `l` among
-/// answers dominated by `l`, preferring answers of readable length, no duplicate text.
+/// The items that represent theme `l` best: highest share of their weight on `l` among
+/// items dominated by `l`, preferring items of readable length, no duplicate text.
 fn examples<S: AsRef<str>>(
-    texts: &[S],
-    dominant: &[Option<usize>],
-    proportions: &[f64],
-    k: usize,
+    cx: &Context<'_, S>,
+    item_dominant: &[Option<usize>],
+    item_affinity: &[f64],
     l: usize,
-    options: &ThemeOptions,
 ) -> Vec<Verbatim> {
-    let mut candidates: Vec<(bool, f64, usize)> = dominant
+    let options = cx.options;
+    let mut candidates: Vec<(bool, f64, usize)> = item_dominant
         .iter()
         .enumerate()
         .filter(|(_, d)| **d == Some(l))
-        .map(|(i, _)| {
-            let len = texts[i].as_ref().trim().chars().count();
+        .map(|(r, _)| {
+            let it = cx.items[r];
+            let len = cx.texts[it.answer].as_ref()[it.start..it.end]
+                .chars()
+                .count();
             let readable = (40..=options.example_max_chars).contains(&len);
-            (readable, proportions[i * k + l], i)
+            (readable, item_affinity[r], r)
         })
         .collect();
     candidates.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
     let mut seen: HashSet<&str> = HashSet::new();
+    let mut used_answers: HashSet<usize> = HashSet::new();
     let mut out = Vec::new();
-    for (_, affinity, i) in candidates {
+    for (_, affinity, r) in candidates {
         if out.len() >= options.examples {
             break;
         }
-        let text = texts[i].as_ref().trim();
-        if !seen.insert(text) {
+        let it = cx.items[r];
+        let text = &cx.texts[it.answer].as_ref()[it.start..it.end];
+        // one verbatim per respondent, and no text twice (copied petitions)
+        if used_answers.contains(&it.answer) || !seen.insert(text) {
             continue;
         }
+        used_answers.insert(it.answer);
         let shown = if options.mask_examples {
             mask(text, &options.privacy).text
         } else {
             text.to_string()
         };
         out.push(Verbatim {
-            answer: i,
+            answer: it.answer,
             text: shown,
+            start: it.start,
+            end: it.end,
             affinity,
         });
     }
@@ -733,10 +839,55 @@ mod tests {
             assert_eq!(t.examples.len(), 5);
             for e in &t.examples {
                 assert_eq!(a.dominant[e.answer], Some(t.id - 1));
-                assert_eq!(e.text, texts[e.answer], "verbatims are never rewritten");
+                assert_eq!(
+                    e.text,
+                    texts[e.answer][e.start..e.end],
+                    "verbatims are never rewritten"
+                );
             }
         }
         assert!(a.coherence > 0.0 && a.stability > 0.5);
+    }
+
+    #[test]
+    fn a_long_answer_mentions_several_themes() {
+        let mut texts = answers();
+        let mixed = format!("{}\n{}", texts[0], texts[1]);
+        texts.push(mixed);
+        let a = analyse(
+            &texts,
+            None,
+            None,
+            &ThemeOptions {
+                k: Some(3),
+                ..options()
+            },
+        )
+        .expect("analysis");
+        let last = texts.len() - 1;
+        let (t0, t1) = (a.dominant[0].expect("theme"), a.dominant[1].expect("theme"));
+        assert_ne!(t0, t1);
+        let mut expected = vec![t0, t1];
+        expected.sort_unstable();
+        assert_eq!(a.mentions[last], expected);
+        assert_eq!(a.items, texts.len() + 1);
+        for t in &a.themes {
+            assert!(t.mention_share.estimate >= t.share.estimate);
+        }
+        // whole answers: one item each, one theme each
+        let whole = analyse(
+            &texts,
+            None,
+            None,
+            &ThemeOptions {
+                k: Some(3),
+                segment: false,
+                ..options()
+            },
+        )
+        .expect("whole");
+        assert_eq!(whole.items, texts.len());
+        assert_eq!(whole.mentions[last].len(), 1);
     }
 
     #[test]
