@@ -20,17 +20,18 @@
 //! (convex, so the hulls of different turfs do not overlap), which is why this cut does not
 //! interpenetrate. An item carrying several doors (a block of flats) may be split by the
 //! transport; it is then given whole to the cell holding most of its doors.
-//! Only the `CANDIDATES` cheapest cells of each item get heap entries (moves to far cells are
-//! never optimal in practice); if that makes some under-full cell unreachable the iteration is
-//! redone with every cell as a candidate.
+//! The heap of a pair of cells is built lazily, the first time Dijkstra looks at that pair:
+//! after the first iterations only a handful of doors move, and only the cells around them are
+//! ever looked at, so an iteration costs little more than assigning each item to its best cell.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use crate::proj::dist2;
 
-/// Cells considered for moving an item, besides its best one.
-const CANDIDATES: usize = 5;
+/// Moves are only considered between a cell and its nearest cells: a door never
+/// goes straight to a far cell when a chain of neighbours can pass it on.
+const NEAR_CELLS: usize = 8;
 
 /// A heap entry: moving item `item` out of the heap's source cell costs `key`.
 #[derive(Clone, Copy, Debug)]
@@ -129,9 +130,12 @@ struct State<'a> {
     prices: Vec<f64>,
     parts: Vec<Parts>,
     load: Vec<u64>,
-    /// Candidate cells per item (`stride` per item; `u32::MAX` pads).
-    cands: Vec<u32>,
-    stride: usize,
+    /// Items that have (or had) doors in each cell; stale entries are skipped.
+    members: Vec<Vec<u32>>,
+    /// The nearest cells of each cell (by centre), the only moves Dijkstra considers.
+    near: Vec<Vec<usize>>,
+    /// Whether the heap of pair `a * k + b` has been built in this iteration.
+    built: Vec<bool>,
     heaps: Vec<BinaryHeap<Entry>>,
 }
 
@@ -176,24 +180,40 @@ impl State<'_> {
         self.load[to as usize] += u64::from(amount);
     }
 
-    fn push_moves_from(&mut self, item: usize, cell: u32) {
+    /// Adds an item arriving in `cell` to the heaps of `cell` already built.
+    fn arrived(&mut self, item: usize, cell: u32) {
         let k = self.p.k;
-        for s in 0..self.stride {
-            let c = self.cands[item * self.stride + s];
-            if c == u32::MAX || c == cell {
-                continue;
+        self.members[cell as usize].push(item as u32);
+        let base = self.cost(item, cell as usize);
+        for c in 0..k {
+            if c != cell as usize && self.built[cell as usize * k + c] {
+                let key = self.cost(item, c) - base;
+                self.heaps[cell as usize * k + c].push(Entry {
+                    key,
+                    item: item as u32,
+                });
             }
-            let key = self.cost(item, c as usize) - self.cost(item, cell as usize);
-            self.heaps[cell as usize * k + c as usize].push(Entry {
-                key,
-                item: item as u32,
-            });
         }
     }
 
-    /// Cheapest valid move from cell `a` to cell `b`, cleaning stale entries.
+    /// Cheapest valid move from cell `a` to cell `b`, building the heap on first use and
+    /// cleaning stale entries.
     fn top(&mut self, a: usize, b: usize) -> Option<Entry> {
         let k = self.p.k;
+        if !self.built[a * k + b] {
+            self.built[a * k + b] = true;
+            let mut entries = Vec::with_capacity(self.members[a].len());
+            for idx in 0..self.members[a].len() {
+                let item = self.members[a][idx] as usize;
+                if self.p.pinned[item].is_none() && self.count(item, a as u32) > 0 {
+                    entries.push(Entry {
+                        key: self.cost(item, b) - self.cost(item, a),
+                        item: item as u32,
+                    });
+                }
+            }
+            self.heaps[a * k + b] = BinaryHeap::from(entries);
+        }
         loop {
             let e = *self.heaps[a * k + b].peek()?;
             if self.count(e.item as usize, a as u32) > 0 {
@@ -203,54 +223,47 @@ impl State<'_> {
         }
     }
 
-    /// Assigns every free item to its best cell by power cost, builds candidates and heaps.
-    fn start(&mut self, stride: usize) {
+    /// Assigns every free item to its best cell by power cost; heaps start unbuilt.
+    fn start(&mut self) {
         let k = self.p.k;
-        self.stride = stride;
-        self.cands = vec![u32::MAX; self.p.pos.len() * stride];
         self.load = vec![0; k];
-        for h in &mut self.heaps {
-            h.clear();
+        for m in &mut self.members {
+            m.clear();
         }
-        let mut scored: Vec<(f64, u32)> = Vec::with_capacity(k);
+        self.built.fill(false);
+        for a in 0..k {
+            let mut others: Vec<(f64, usize)> = (0..k)
+                .filter(|&b| b != a)
+                .map(|b| (dist2(self.centres[a], self.centres[b]), b))
+                .collect();
+            others.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            others.truncate(NEAR_CELLS);
+            self.near[a] = others.into_iter().map(|(_, b)| b).collect();
+        }
         for i in 0..self.p.pos.len() {
             let w = self.p.weight[i];
-            if let Some(c) = self.p.pinned[i] {
-                self.parts[i] = Parts::One(c);
-                self.load[c as usize] += u64::from(w);
+            let cell = if let Some(c) = self.p.pinned[i] {
+                c
+            } else if w == 0 {
                 continue;
-            }
-            if w == 0 {
-                continue;
-            }
-            scored.clear();
-            scored.extend((0..k).map(|j| (self.cost(i, j) - self.prices[j], j as u32)));
-            let take = stride.min(k);
-            if take < k {
-                scored.select_nth_unstable_by(take - 1, |a, b| {
-                    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
-                });
-            }
-            scored[..take].sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            for (s, &(_, c)) in scored[..take].iter().enumerate() {
-                self.cands[i * stride + s] = c;
-            }
-            let best = scored[0].1;
-            self.parts[i] = Parts::One(best);
-            self.load[best as usize] += u64::from(w);
-        }
-        for i in 0..self.p.pos.len() {
-            if self.p.pinned[i].is_none()
-                && self.p.weight[i] > 0
-                && let Parts::One(c) = self.parts[i]
-            {
-                self.push_moves_from(i, c);
-            }
+            } else {
+                let mut best = (f64::INFINITY, 0u32);
+                for j in 0..k {
+                    let v = self.cost(i, j) - self.prices[j];
+                    if v < best.0 {
+                        best = (v, j as u32);
+                    }
+                }
+                best.1
+            };
+            self.parts[i] = Parts::One(cell);
+            self.load[cell as usize] += u64::from(w);
+            self.members[cell as usize].push(i as u32);
         }
     }
 
     /// Routes doors from over-full to under-full cells. Returns false when some over-full
-    /// cell cannot reach any under-full one through candidate moves.
+    /// cell cannot reach any under-full one (only pinned doors could move).
     fn transport(&mut self) -> bool {
         let k = self.p.k;
         let mut dist = vec![f64::INFINITY; k];
@@ -291,8 +304,9 @@ impl State<'_> {
                     target = Some(u);
                     break;
                 }
-                for v in 0..k {
-                    if done[v] || v == u {
+                for vi in 0..self.near[u].len() {
+                    let v = self.near[u][vi];
+                    if done[v] {
                         continue;
                     }
                     if let Some(e) = self.top(u, v) {
@@ -334,7 +348,7 @@ impl State<'_> {
                 let fresh = self.count(item, b) == 0;
                 self.move_units(item, a, b, amount);
                 if fresh {
-                    self.push_moves_from(item, b);
+                    self.arrived(item, b);
                 }
             }
         }
@@ -389,8 +403,9 @@ pub(crate) fn balanced_kmeans(p: &Problem<'_>, init: &[u32]) -> Vec<u32> {
         prices: vec![0.0; k],
         parts: init.iter().map(|&c| Parts::One(c)).collect(),
         load: vec![0; k],
-        cands: Vec::new(),
-        stride: 0,
+        members: vec![Vec::new(); k],
+        near: vec![Vec::new(); k],
+        built: vec![false; k * k],
         heaps: (0..k * k).map(|_| BinaryHeap::new()).collect(),
     };
     // Cells with no item get the position of some item so that they attract doors.
@@ -402,15 +417,10 @@ pub(crate) fn balanced_kmeans(p: &Problem<'_>, init: &[u32]) -> Vec<u32> {
         }
     }
     st.update_centres();
-    let mut stride = (CANDIDATES + 1).min(k);
     let mut previous: Vec<u32> = init.to_vec();
     for _ in 0..p.max_iterations.max(1) {
-        st.start(stride);
-        if !st.transport() && stride < k {
-            stride = k;
-            st.start(stride);
-            st.transport();
-        }
+        st.start();
+        st.transport();
         st.update_centres();
         let current: Vec<u32> = (0..n).map(|i| st.majority(i)).collect();
         let changed = current

@@ -68,7 +68,7 @@ impl Default for CutParams {
             target_doors: 80,
             method: CutMethod::Balanced,
             max_iterations: 25,
-            block_turfs: 12,
+            block_turfs: 40,
             street_chunk: 0.25,
         }
     }
@@ -503,7 +503,14 @@ mod tests {
                 },
             )
             .unwrap();
-            crate::quality::cut_quality(&pos, &doors, &c.turf_of, c.turfs.len(), None)
+            crate::quality::cut_quality(&crate::quality::CutLayout {
+                pos: &pos,
+                doors: &doors,
+                turf_of: &c.turf_of,
+                turfs: c.turfs.len(),
+                bureau_of: None,
+                segment_of: None,
+            })
         };
         let balanced = q(CutMethod::Balanced);
         let bisection = q(CutMethod::Bisection);

@@ -14,5 +14,8 @@ pub(crate) mod balance;
 pub mod cut;
 pub mod geom;
 pub mod index;
+pub mod network;
 pub mod proj;
 pub mod quality;
+pub mod route;
+pub mod turfs;

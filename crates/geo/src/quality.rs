@@ -11,6 +11,8 @@
 //! * street segments split between turfs (when stops carry a segment key): share of segments
 //!   with stops in several turfs, and share of doors standing on such segments.
 
+use std::collections::HashMap;
+
 use geo::{Area, LineString, Polygon, unary_union};
 use rstar::{AABB, RTree, RTreeObject};
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,9 @@ pub struct CutQuality {
     pub doors: u64,
     pub doors_mean: f64,
     pub doors_std: f64,
+    /// Standard deviation of turf sizes around their bureau's mean turf size (the balance
+    /// the cutter controls; the overall figure also reflects bureau sizes).
+    pub doors_std_within_bureau: f64,
     pub doors_min: u64,
     pub doors_max: u64,
     /// Mean Polsby–Popper of the turfs' convex hulls.
@@ -68,15 +73,28 @@ impl RTreeObject for Hull {
     }
 }
 
-/// Measures a cut. `turf_of[i]` is the turf (`< turfs`) of stop `i`; `segment_of[i]` its
-/// street-segment key, if any.
-pub fn cut_quality(
-    pos: &[[f64; 2]],
-    doors: &[u32],
-    turf_of: &[u32],
-    turfs: usize,
-    segment_of: Option<&[Option<u32>]>,
-) -> CutQuality {
+/// A cut to measure: per stop its position (metres), doors, turf (`< turfs`), and optionally
+/// its bureau and street-segment key.
+#[derive(Clone, Copy, Debug)]
+pub struct CutLayout<'a> {
+    pub pos: &'a [[f64; 2]],
+    pub doors: &'a [u32],
+    pub turf_of: &'a [u32],
+    pub turfs: usize,
+    pub bureau_of: Option<&'a [u32]>,
+    pub segment_of: Option<&'a [Option<u32>]>,
+}
+
+/// Measures a cut.
+pub fn cut_quality(layout: &CutLayout<'_>) -> CutQuality {
+    let CutLayout {
+        pos,
+        doors,
+        turf_of,
+        turfs,
+        bureau_of,
+        segment_of,
+    } = *layout;
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); turfs];
     for (i, &t) in turf_of.iter().enumerate() {
         if (t as usize) < turfs {
@@ -95,6 +113,33 @@ pub fn cut_quality(
         .map(|&s| (s as f64 - mean).powi(2))
         .sum::<f64>()
         / nt;
+    // Deviation from the mean turf size of the turf's own bureau.
+    let within_var = match bureau_of {
+        Some(b) => {
+            let mut turf_bureau = vec![u32::MAX; turfs];
+            for (i, &t) in turf_of.iter().enumerate() {
+                if (t as usize) < turfs {
+                    turf_bureau[t as usize] = b[i];
+                }
+            }
+            let mut acc: HashMap<u32, (f64, f64)> = HashMap::new();
+            for (t, &s) in sizes.iter().enumerate() {
+                let e = acc.entry(turf_bureau[t]).or_default();
+                e.0 += s as f64;
+                e.1 += 1.0;
+            }
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(t, &s)| {
+                    let (sum, n) = acc[&turf_bureau[t]];
+                    (s as f64 - sum / n).powi(2)
+                })
+                .sum::<f64>()
+                / nt
+        }
+        None => var,
+    };
 
     // RMS radius around door-weighted centres.
     let mut sq = 0.0;
@@ -159,6 +204,7 @@ pub fn cut_quality(
         doors: total,
         doors_mean: mean,
         doors_std: var.sqrt(),
+        doors_std_within_bureau: within_var.sqrt(),
         doors_min: sizes.iter().copied().min().unwrap_or(0),
         doors_max: sizes.iter().copied().max().unwrap_or(0),
         polsby_popper_mean: pp_mean,
@@ -238,7 +284,7 @@ fn hull_overlap(hulls: Vec<Hull>) -> f64 {
 }
 
 fn street_split(segment_of: &[Option<u32>], doors: &[u32], turf_of: &[u32]) -> StreetSplit {
-    let mut seg: std::collections::HashMap<u32, (u32, u64, Option<u32>, bool)> = Default::default();
+    let mut seg: HashMap<u32, (u32, u64, Option<u32>, bool)> = Default::default();
     for (i, s) in segment_of.iter().enumerate() {
         let Some(s) = s else { continue };
         let e = seg.entry(*s).or_insert((0, 0, None, false));
@@ -286,7 +332,14 @@ mod tests {
         let pos = grid(4, 2);
         let doors = vec![1; 8];
         let turf_of: Vec<u32> = pos.iter().map(|p| u32::from(p[0] >= 2.0)).collect();
-        let q = cut_quality(&pos, &doors, &turf_of, 2, None);
+        let q = cut_quality(&CutLayout {
+            pos: &pos,
+            doors: &doors,
+            turf_of: &turf_of,
+            turfs: 2,
+            bureau_of: None,
+            segment_of: None,
+        });
         assert_eq!((q.doors_min, q.doors_max), (4, 4));
         assert_eq!(q.doors_std, 0.0);
         assert!((q.hull_overlap - 1.0).abs() < 1e-12);
@@ -302,7 +355,14 @@ mod tests {
         let pos = grid(6, 3);
         let doors = vec![1; pos.len()];
         let turf_of: Vec<u32> = pos.iter().map(|p| (p[0] as u32) % 2).collect();
-        let q = cut_quality(&pos, &doors, &turf_of, 2, None);
+        let q = cut_quality(&CutLayout {
+            pos: &pos,
+            doors: &doors,
+            turf_of: &turf_of,
+            turfs: 2,
+            bureau_of: None,
+            segment_of: None,
+        });
         // Hulls [0,4]×[0,2] and [1,5]×[0,2]: areas 8 + 8, union 10.
         assert!((q.hull_overlap - 1.6).abs() < 1e-9, "{}", q.hull_overlap);
     }
@@ -313,11 +373,47 @@ mod tests {
         let doors = vec![1, 1, 2, 5];
         let turf_of = vec![0, 0, 0, 1];
         let seg = vec![Some(7), Some(7), Some(8), Some(8)];
-        let q = cut_quality(&pos, &doors, &turf_of, 2, Some(&seg));
+        let q = cut_quality(&CutLayout {
+            pos: &pos,
+            doors: &doors,
+            turf_of: &turf_of,
+            turfs: 2,
+            bureau_of: None,
+            segment_of: Some(&seg),
+        });
         let s = q.streets.unwrap();
         assert_eq!((s.segments, s.split), (2, 1));
         assert!((s.doors_on_split_share - 7.0 / 9.0).abs() < 1e-12);
         assert_eq!(q.turfs_without_area, 2);
+    }
+
+    #[test]
+    fn balance_within_bureaux() {
+        // Bureau 0: turfs of 2 and 4 doors; bureau 1: one turf of 9 doors.
+        let pos = grid(15, 1);
+        let doors = vec![1; 15];
+        let turf_of: Vec<u32> = (0..15)
+            .map(|i| {
+                if i < 2 {
+                    0
+                } else if i < 6 {
+                    1
+                } else {
+                    2
+                }
+            })
+            .collect();
+        let bureau_of: Vec<u32> = (0..15).map(|i| u32::from(i >= 6)).collect();
+        let q = cut_quality(&CutLayout {
+            pos: &pos,
+            doors: &doors,
+            turf_of: &turf_of,
+            turfs: 3,
+            bureau_of: Some(&bureau_of),
+            segment_of: None,
+        });
+        assert!((q.doors_std_within_bureau - (2.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert!(q.doors_std > q.doors_std_within_bureau);
     }
 
     #[test]
