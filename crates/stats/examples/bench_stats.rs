@@ -177,9 +177,11 @@ fn generate(dir: &str) -> Res<()> {
     // Respondents and population.
     let mut r = fs::File::create(format!("{dir}/respondents.csv"))?;
     writeln!(r, "id,area,d,sex,age,occ,region,size")?;
+    let mut dsum = 0.0;
     for i in 0..RESPONDENTS {
         let p = person(&mut rng, true);
-        let d = 0.5 + 1.5 * rng.random::<f64>();
+        let d = ((0.5 + 1.5 * rng.random::<f64>()) * 1e4).round() / 1e4;
+        dsum += d;
         let mut line = format!("P{i:06},A{:04},{d:.4}", rng.random_range(0..1000));
         for v in 0..5 {
             line.push(',');
@@ -200,13 +202,13 @@ fn generate(dir: &str) -> Res<()> {
         }
         writeln!(pf, "{line}")?;
     }
-    // Margins: the population's counts, scaled to the respondents' design-weight total so
-    // every tool calibrates to the same totals.
+    // Margins: the population's shares times the respondents' design-weight total, so that
+    // every tool calibrates to the same totals and bounds on w/d mean the same for all.
     let mut m = fs::File::create(format!("{dir}/margins.csv"))?;
     writeln!(m, "variable,category,target")?;
     for v in 0..5 {
         for c in 0..CATS[v] {
-            writeln!(m, "{},{},{}", VARS[v], labels(v, c), counts[v][c] / 2.0)?;
+            writeln!(m, "{},{},{}", VARS[v], labels(v, c), counts[v][c] / 200_000.0 * dsum)?;
         }
     }
     Ok(())
@@ -294,6 +296,16 @@ fn read_respondents(dir: &str) -> Res<Respondents> {
     })
 }
 
+/// CPU seconds used by this process so far (user + system, from /proc; 10 ms ticks), to
+/// report alongside wall time on a shared, loaded machine.
+fn cpu_seconds() -> f64 {
+    let stat = fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -301,7 +313,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn terrain(dir: &str) -> Res<()> {
     let fr = read_frame(dir)?;
-    let seeds = 5u64;
+    let seeds = 9u64;
     type Draw<'a> = Box<dyn Fn(&mut ChaCha8Rng) -> Res<Vec<usize>> + 'a>;
     let draws: Vec<(&str, &str, Draw)> = vec![
         (
@@ -321,14 +333,16 @@ fn terrain(dir: &str) -> Res<()> {
         ),
     ];
     for (task, tool, draw) in &draws {
-        let (mut times, mut ht, mut sb) = (Vec::new(), 0.0, 0.0);
+        let (mut times, mut ht, mut sb) = (Vec::new(), Vec::new(), 0.0);
+        let mut cpu = 0.0;
         for seed in 0..seeds {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), cpu_seconds());
             let s = draw(&mut rng)?;
             times.push(t.elapsed().as_secs_f64());
+            cpu += cpu_seconds() - c;
             let (h, b) = score_sample(&fr, &s)?;
-            ht += h;
+            ht.push(h);
             sb += b;
             if seed == 0 {
                 let mut f = fs::File::create(format!(
@@ -346,9 +360,12 @@ fn terrain(dir: &str) -> Res<()> {
             tool,
             median(times),
             &format!(
-                "HT {:.1e}, spatial balance {:.2} (mean of {seeds} seeds)",
-                ht / seeds as f64,
-                sb / seeds as f64
+                "HT {:.1e} (median; {:.1e}–{:.1e}), spatial balance {:.2} (mean) over {seeds} seeds; CPU {:.3} s per draw",
+                median(ht.clone()),
+                ht.iter().copied().fold(f64::INFINITY, f64::min),
+                ht.iter().copied().fold(0.0, f64::max),
+                sb / seeds as f64,
+                cpu / seeds as f64
             ),
         );
     }
@@ -485,11 +502,14 @@ fn weights(
     let deff = w.len() as f64 * sw2 / (sw * sw);
     let mut q = format!("margins to {worst:.0e}, deff {deff:.3}");
     if let Some(rf) = reference {
+        // Compared after scaling both to the same total (some tools return weights that add
+        // up to the target population, others to the margins' total).
         let other = read_weights(rf)?;
+        let so: f64 = r.ids.iter().filter_map(|id| other.get(id)).sum();
         let mut diff: f64 = 0.0;
         for (id, x) in r.ids.iter().zip(&w) {
             if let Some(y) = other.get(id) {
-                diff = diff.max((x - y).abs() / y.abs());
+                diff = diff.max((x / sw - y / so).abs() / (y / so).abs());
             }
         }
         q.push_str(&format!(", max rel. diff. from Terrain {diff:.1e}"));
