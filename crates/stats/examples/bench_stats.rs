@@ -208,7 +208,13 @@ fn generate(dir: &str) -> Res<()> {
     writeln!(m, "variable,category,target")?;
     for v in 0..5 {
         for c in 0..CATS[v] {
-            writeln!(m, "{},{},{}", VARS[v], labels(v, c), counts[v][c] / 200_000.0 * dsum)?;
+            writeln!(
+                m,
+                "{},{},{}",
+                VARS[v],
+                labels(v, c),
+                counts[v][c] / 200_000.0 * dsum
+            )?;
         }
     }
     Ok(())

@@ -10,6 +10,7 @@
 //! * [`calibration`]: raking, linear (GREG) and bounded logit calibration of weights.
 //! * [`estimates`]: weighted shares and means with linearised 95 % intervals.
 //! * [`cli`]: the `terrain sample` and `terrain weight` entry points on CSV.
+//! * [`defaults`]: default margins shipped with the crate (real figures, with their sources).
 //!
 //! The crate is pure: no I/O besides the `impl Read`/`impl Write` its CLI entry points are
 //! handed, no clock, and every random draw comes from a seed the caller passes.
@@ -22,6 +23,7 @@ pub mod allocation;
 pub mod calibration;
 pub mod cli;
 pub mod cube;
+pub mod defaults;
 pub mod diagnostics;
 pub mod error;
 pub mod estimates;
