@@ -1,1 +1,76 @@
-fn main() {}
+//! `terrain`: the command line of the Terrain campaign platform.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Terrain — the field side of an election campaign: territories, volunteers, canvassing,
+/// surveys.
+#[derive(Debug, Parser)]
+#[command(name = "terrain", version, about, long_about = None)]
+struct Cli {
+    /// Log format: `pretty` for people, `json` for log collectors.
+    #[arg(
+        long,
+        global = true,
+        env = "TERRAIN_LOG_FORMAT",
+        default_value = "pretty"
+    )]
+    log_format: commands::LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (API + web app).
+    Serve(commands::serve::ServeArgs),
+    /// Run a demo: a fresh SQLite database with a demo campaign and an account per role.
+    Demo(commands::demo::DemoArgs),
+    /// Create or update the database schema, then exit.
+    Migrate(commands::admin::MigrateArgs),
+    /// Create and list campaigns.
+    #[command(subcommand)]
+    Campaign(commands::admin::CampaignCommand),
+    /// Create and list accounts.
+    #[command(subcommand)]
+    User(commands::admin::UserCommand),
+    /// Make an invite code for walkers to join a campaign.
+    Invite(commands::admin::InviteArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    commands::init_logs(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(a) => commands::serve::run(a).await,
+            Command::Demo(a) => commands::demo::run(a).await,
+            Command::Migrate(a) => commands::admin::migrate(a).await,
+            Command::Campaign(c) => commands::admin::campaign(c).await,
+            Command::User(c) => commands::admin::user(c).await,
+            Command::Invite(a) => commands::admin::invite(a).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -52,6 +52,9 @@ impl<'de> Deserialize<'de> for Slug {
     }
 }
 
+// Calendar dates travel as `2027-06-30`.
+time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
+
 /// A campaign.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Campaign {
@@ -59,6 +62,7 @@ pub struct Campaign {
     pub slug: Slug,
     pub name: String,
     /// After this date the campaign's personal data (contact details) is purged.
+    #[serde(with = "iso_date::option")]
     pub retention_until: Option<Date>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

@@ -67,7 +67,9 @@ impl Role {
             Role::Admin => true,
             Role::Director => other != Role::Admin,
             Role::Coordinator => matches!(other, Role::Trainer | Role::Walker),
-            Role::Trainer | Role::Walker => false,
+            // Trainers bring newcomers in at their training sessions.
+            Role::Trainer => other == Role::Walker,
+            Role::Walker => false,
         }
     }
 }
@@ -141,6 +143,8 @@ mod tests {
         assert!(!Role::Coordinator.may_grant(Role::Director));
         assert!(!Role::Coordinator.may_grant(Role::Coordinator));
         assert!(Role::Coordinator.may_grant(Role::Walker));
+        assert!(Role::Trainer.may_grant(Role::Walker));
+        assert!(!Role::Trainer.may_grant(Role::Trainer));
         assert!(!Role::Walker.may_grant(Role::Walker));
     }
 

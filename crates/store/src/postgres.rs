@@ -24,6 +24,18 @@ impl PgStore {
 
     /// Connects with explicit options (tests use this to pin a schema on the search path).
     pub async fn connect_with(opts: PgConnectOptions, url_for_errors: &str) -> Result<Self> {
+        // One direct attempt first: a refused connection fails at once with the server's
+        // own words, instead of the pool retrying until its acquire timeout.
+        use sqlx::Connection;
+        sqlx::postgres::PgConnection::connect_with(&opts)
+            .await
+            .map_err(|e| StorageError::Unavailable {
+                url: redact_url(url_for_errors),
+                cause: e.to_string(),
+            })?
+            .close()
+            .await
+            .ok();
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

@@ -1,0 +1,250 @@
+//! `terrain demo`: a fresh SQLite database holding a demo campaign on Paris, an account for each
+//! role, then the server. Everything is made anew at each start.
+
+use anyhow::Context;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use terrain_model::{Email, Role, Slug, TerritoryKind};
+use terrain_server::auth::secrets::{self, Password};
+use terrain_server::{Application, ServerConfig, shutdown_signal};
+use terrain_store::{
+    Audit, AuditSource, NewCampaign, NewInvite, NewMember, NewTerritory, NewUser, Store,
+};
+use time::OffsetDateTime;
+
+/// Options of `terrain demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Port to serve on (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Where the demo database is made (it is deleted and made anew at each start).
+    #[arg(long, default_value = "./demo-data")]
+    pub data_dir: PathBuf,
+}
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "terrain-demo";
+
+/// A demo account: e-mail, name, role, territory (arrondissement code).
+const ACCOUNTS: [(&str, &str, Option<Role>, Option<&str>); 6] = [
+    ("admin@terrain.demo", "Alex Admin", None, None),
+    (
+        "directrice@terrain.demo",
+        "Claire Martin",
+        Some(Role::Director),
+        None,
+    ),
+    (
+        "coord18@terrain.demo",
+        "Karim Benali",
+        Some(Role::Coordinator),
+        Some("75118"),
+    ),
+    (
+        "coord19@terrain.demo",
+        "Sophie Leroy",
+        Some(Role::Coordinator),
+        Some("75119"),
+    ),
+    (
+        "formateur18@terrain.demo",
+        "Thomas Petit",
+        Some(Role::Trainer),
+        Some("75118"),
+    ),
+    (
+        "marcheuse18@terrain.demo",
+        "Léa Moreau",
+        Some(Role::Walker),
+        Some("75118"),
+    ),
+];
+
+/// The official name of a Paris arrondissement (as in the COG: "Paris 1er Arrondissement").
+fn arrondissement_name(n: u32) -> String {
+    if n == 1 {
+        "Paris 1er Arrondissement".into()
+    } else {
+        format!("Paris {n}e Arrondissement")
+    }
+}
+
+/// The Paris territory: department 75, the city, its 20 arrondissements.
+fn paris_territory() -> Vec<NewTerritory> {
+    let mut v = vec![
+        NewTerritory {
+            kind: TerritoryKind::Department,
+            code: "75".into(),
+            name: "Paris".into(),
+            parent: None,
+        },
+        NewTerritory {
+            kind: TerritoryKind::Commune,
+            code: "75056".into(),
+            name: "Paris".into(),
+            parent: Some((TerritoryKind::Department, "75".into())),
+        },
+    ];
+    for n in 1..=20 {
+        v.push(NewTerritory {
+            kind: TerritoryKind::Arrondissement,
+            code: format!("751{n:02}"),
+            name: arrondissement_name(n),
+            parent: Some((TerritoryKind::Commune, "75056".into())),
+        });
+    }
+    v
+}
+
+/// What the demo made, for the banner.
+#[derive(Debug)]
+pub struct DemoSeed {
+    pub campaign: terrain_model::Campaign,
+    pub invite_code: String,
+}
+
+/// Fills an empty store with the demo campaign and accounts.
+pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
+    let audit = Audit::system(AuditSource::Demo);
+    let campaign = store
+        .create_campaign(
+            &audit,
+            &NewCampaign {
+                slug: Slug::parse("paris-2027")?,
+                name: "Paris 2027 — campagne de démonstration".into(),
+                retention_until: Some(time::macros::date!(2027 - 12 - 31)),
+            },
+        )
+        .await?;
+    store
+        .upsert_territories(&audit, campaign.id, &paris_territory())
+        .await?;
+    let hash = secrets::hash_password(Password::new(DEMO_PASSWORD)).await?;
+    let mut director = None;
+    let mut coord18 = None;
+    for (email, name, role, arr) in ACCOUNTS {
+        let user = store
+            .create_user(
+                &audit,
+                &NewUser {
+                    email: Some(Email::parse(email)?),
+                    display_name: name.into(),
+                    password_hash: Some(hash.clone()),
+                    is_admin: role.is_none(),
+                },
+            )
+            .await?;
+        let Some(role) = role else { continue };
+        let territories = match arr {
+            Some(code) => vec![
+                store
+                    .territory_by_code(campaign.id, TerritoryKind::Arrondissement, code)
+                    .await?
+                    .id,
+            ],
+            None => vec![],
+        };
+        let recruited_by = match role {
+            Role::Director => None,
+            Role::Coordinator => director,
+            _ => coord18,
+        };
+        store
+            .add_member(
+                &audit,
+                campaign.id,
+                &NewMember {
+                    user_id: user.id,
+                    role,
+                    territories,
+                    recruited_by,
+                    trained_by: recruited_by,
+                },
+            )
+            .await?;
+        match role {
+            Role::Director => director = Some(user.id),
+            Role::Coordinator if arr == Some("75118") => coord18 = Some(user.id),
+            _ => {}
+        }
+    }
+    let invite_code = secrets::invite_code();
+    let a18 = store
+        .territory_by_code(campaign.id, TerritoryKind::Arrondissement, "75118")
+        .await?;
+    store
+        .create_invite(
+            &audit,
+            campaign.id,
+            &NewInvite {
+                code_hash: secrets::hash_secret(&secrets::normalise_invite_code(&invite_code)),
+                created_by: coord18,
+                role: Role::Walker,
+                territory_id: a18.id,
+                expires_at: OffsetDateTime::now_utc() + time::Duration::days(30),
+                max_uses: 50,
+            },
+        )
+        .await?;
+    Ok(DemoSeed {
+        campaign,
+        invite_code,
+    })
+}
+
+/// Runs the demo.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let db = args.data_dir.join("terrain-demo.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let f = PathBuf::from(format!("{}{suffix}", db.display()));
+        if f.exists() {
+            std::fs::remove_file(&f)
+                .with_context(|| format!("removing the previous demo database {}", f.display()))?;
+        }
+    }
+    let url = format!("sqlite://{}", db.display());
+    let store: Arc<dyn Store> = terrain_store::connect(&url)
+        .await
+        .with_context(|| format!("opening {url}"))?;
+    let seed = seed(&*store).await.context("seeding the demo campaign")?;
+    let config = ServerConfig {
+        bind: SocketAddr::new(args.host, args.port),
+        ..ServerConfig::default()
+    };
+    let app = Application::build(store, config).await?;
+    let base = format!("http://{}:{}", args.host, app.port());
+    println!();
+    println!("Terrain demo — {}", seed.campaign.name);
+    println!("  dashboard:  {base}/");
+    println!("  field app:  {base}/field/");
+    println!("  API:        {base}/api/v1/openapi.json");
+    println!("  database:   {}", db.display());
+    println!();
+    println!("  Sign in with one of these accounts (password: {DEMO_PASSWORD}):");
+    for (email, name, role, arr) in ACCOUNTS {
+        let role = role.map_or("admin (server)".to_string(), |r| r.to_string());
+        let where_ = arr
+            .map(|a| format!(", Paris {}e", &a[3..]))
+            .unwrap_or_default();
+        println!("    {email:<28} {name:<16} {role}{where_}");
+    }
+    println!();
+    println!(
+        "  Walkers join from a phone with the invite code {} (Paris 18e, 50 uses):",
+        seed.invite_code
+    );
+    println!(
+        "    {}",
+        terrain_server::api::invites::invite_url(&base, &seed.invite_code)
+    );
+    println!();
+    println!("Press Ctrl-C to stop.");
+    app.run_until(shutdown_signal()).await
+}

@@ -1,0 +1,55 @@
+//! `terrain serve`: the server, until Ctrl-C or SIGTERM.
+
+use super::DbArgs;
+use std::net::SocketAddr;
+use terrain_server::{Application, ServerConfig, shutdown_signal};
+
+/// Options of `terrain serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "TERRAIN_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// The URL users reach the server at (for invite links and origin checks), e.g.
+    /// `https://terrain.example.org` when behind a reverse proxy.
+    #[arg(long, env = "TERRAIN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Mark cookies Secure (serve over HTTPS, directly or behind a proxy).
+    #[arg(long, env = "TERRAIN_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "TERRAIN_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+    /// Seconds before a request is cut off with 408.
+    #[arg(long, env = "TERRAIN_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout: u64,
+}
+
+impl ServeArgs {
+    /// The server settings these options describe.
+    pub fn config(&self) -> ServerConfig {
+        ServerConfig {
+            bind: self.bind,
+            public_url: self.public_url.clone(),
+            secure_cookies: self.secure_cookies,
+            body_limit: self.body_limit,
+            request_timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
+            ..ServerConfig::default()
+        }
+    }
+}
+
+/// Runs the server.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let store = args.db.open().await?;
+    let app = Application::build(store, args.config()).await?;
+    tracing::info!(port = app.port(), db = %terrain_store::redact_url(&args.db.url), "listening");
+    println!(
+        "Terrain is listening on http://{}:{}/",
+        args.bind.ip(),
+        app.port()
+    );
+    app.run_until(shutdown_signal()).await
+}

@@ -1,0 +1,171 @@
+//! The `terrain` binary from the outside: clear errors and non-zero exits on bad databases,
+//! the administration commands, `--json` output.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output, Stdio};
+
+fn terrain(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_terrain"))
+        .args(args)
+        .env_remove("TERRAIN_DB")
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run terrain")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn an_unreachable_database_is_a_clear_error_and_a_non_zero_exit() {
+    let o = terrain(&[
+        "migrate",
+        "--db",
+        "postgres://terrain:s3cret@127.0.0.1:1/terrain",
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("cannot open the database at postgres://terrain:***@127.0.0.1:1/terrain"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"), "password printed: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let o = terrain(&["migrate", "--db", "mysql://localhost/x"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("unsupported database URL"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_failing_migration_is_a_clear_error_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    // A database that is not Terrain's: a `campaigns` table of another shape, no migration record.
+    let url = format!("sqlite://{}", path.display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE campaigns (x INTEGER)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    let o = terrain(&["migrate", "--db", &url]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("database migration failed"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn administration_from_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/t.db", dir.path().display());
+    let o = terrain(&["migrate", "--db", &db, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["backend"], "sqlite");
+
+    let o = terrain(&[
+        "campaign",
+        "add",
+        "--db",
+        &db,
+        "--slug",
+        "lyon-2026",
+        "--name",
+        "Lyon 2026",
+        "--retention-until",
+        "2026-12-31",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["retention_until"], "2026-12-31");
+    let o = terrain(&[
+        "campaign",
+        "add",
+        "--db",
+        &db,
+        "--slug",
+        "lyon-2026",
+        "--name",
+        "Again",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+
+    // A staff account needs a password, given without it appearing in the command line.
+    let o = terrain(&[
+        "user",
+        "add",
+        "--db",
+        &db,
+        "--email",
+        "admin@test.fr",
+        "--name",
+        "Admin",
+        "--admin",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("needs a password"));
+    let o = Command::new(env!("CARGO_BIN_EXE_terrain"))
+        .args([
+            "user",
+            "add",
+            "--db",
+            &db,
+            "--email",
+            "admin@test.fr",
+            "--name",
+            "Admin",
+            "--admin",
+            "--password-env",
+            "ADMIN_PW",
+            "--json",
+        ])
+        .env("ADMIN_PW", "a long admin password")
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !out.contains("a long admin password") && !out.contains("argon2"),
+        "{out}"
+    );
+
+    // A territory is needed for an invite; a walker account needs none of a password.
+    let o = terrain(&[
+        "invite",
+        "--db",
+        &db,
+        "--campaign",
+        "lyon-2026",
+        "--territory",
+        "commune:69123",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("territory commune:69123"),
+        "{}",
+        stderr(&o)
+    );
+    let o = terrain(&["user", "list", "--db", &db, "--json"]);
+    let users: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    assert_eq!(users[0]["is_admin"], true);
+}

@@ -1,0 +1,93 @@
+//! The JSON API under `/api/v1`. Every operation is registered through [`routes`] with its
+//! `#[utoipa::path]`, so the OpenAPI document served at `/api/v1/openapi.json` is generated from
+//! the same code that routes requests — an endpoint cannot exist without its description.
+
+pub mod audit;
+pub mod auth;
+pub mod campaigns;
+pub mod dto;
+pub mod extract;
+pub mod invites;
+pub mod members;
+pub mod territories;
+
+use crate::error::ErrorBody;
+use crate::state::AppState;
+use axum::Router;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Terrain API",
+        description = "The field side of an election campaign: territories, volunteers, canvassing, surveys. \
+                       Browser clients sign in with `POST /auth/login` (an HttpOnly session cookie) and echo the \
+                       `csrf_token` in the `x-csrf-token` header on every write; scripts send \
+                       `Authorization: Bearer trn_…`. Errors are `{\"code\", \"message\"}` with stable codes.",
+        license(name = "AGPL-3.0-or-later"),
+    ),
+    servers((url = "/api/v1")),
+    components(schemas(ErrorBody)),
+    modifiers(&Security),
+    tags(
+        (name = "auth", description = "Signing in, sessions, invites redeemed, API tokens"),
+        (name = "campaigns", description = "Campaigns"),
+        (name = "territories", description = "The territory tree: departments, communes, bureaux de vote, IRIS, addresses"),
+        (name = "members", description = "People and roles: directors, coordinators, trainers, walkers"),
+        (name = "invites", description = "Invite codes for walkers"),
+        (name = "audit", description = "Who wrote what, when"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![
+            utoipa::openapi::security::SecurityRequirement::new("session", Vec::<String>::new()),
+            utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
+        ]);
+    }
+}
+
+/// The API router (to nest under `/api/v1`) and its OpenAPI document.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::join))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::session))
+        .routes(routes!(auth::list_tokens, auth::create_token))
+        .routes(routes!(auth::revoke_token))
+        .routes(routes!(
+            campaigns::list_campaigns,
+            campaigns::create_campaign
+        ))
+        .routes(routes!(campaigns::get_campaign))
+        .routes(routes!(
+            territories::list_territories,
+            territories::upsert_territories
+        ))
+        .routes(routes!(territories::get_territory))
+        .routes(routes!(territories::list_addresses))
+        .routes(routes!(members::list_members, members::add_member))
+        .routes(routes!(members::get_member))
+        .routes(routes!(invites::list_invites, invites::create_invite))
+        .routes(routes!(audit::audit_log))
+        .split_for_parts()
+}

@@ -1,0 +1,281 @@
+//! The authorisation matrix: every API operation × every kind of caller, with the status each
+//! must get. The test fails if the OpenAPI document lists an operation with no row here, so a
+//! new endpoint cannot be added without deciding who may call it.
+
+use crate::harness::*;
+use crate::on_both;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+use Actor::*;
+
+/// The order of the expected statuses in each row.
+const COLUMNS: [Actor; 8] = [
+    Anonymous,
+    Walker18,
+    Trainer18,
+    Coordinator18,
+    Coordinator19,
+    Director,
+    Admin,
+    Outsider,
+];
+
+struct Ctx {
+    c: String,
+    a18: String,
+    b1801: String,
+    coord18: String,
+    director_token: String,
+}
+
+struct Row {
+    method: Method,
+    /// The path as the OpenAPI document writes it.
+    op: &'static str,
+    path: fn(&Ctx) -> String,
+    body: fn(&Ctx, Actor) -> Option<Value>,
+    expect: [u16; 8],
+}
+
+fn none(_: &Ctx, _: Actor) -> Option<Value> {
+    None
+}
+
+fn rows() -> Vec<Row> {
+    vec![
+        Row {
+            method: Method::POST,
+            op: "/auth/login",
+            path: |_| "/auth/login".into(),
+            body: |_, _| Some(json!({"email": "nobody@test.fr", "password": "wrong password"})),
+            expect: [401, 401, 401, 401, 401, 401, 401, 401],
+        },
+        Row {
+            method: Method::POST,
+            op: "/auth/join",
+            path: |_| "/auth/join".into(),
+            body: |_, _| Some(json!({"code": "AAAAA-AAAAA", "display_name": "X"})),
+            expect: [404, 404, 404, 404, 404, 404, 404, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/auth/session",
+            path: |_| "/auth/session".into(),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 200],
+        },
+        Row {
+            method: Method::GET,
+            op: "/auth/tokens",
+            path: |_| "/auth/tokens".into(),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 200],
+        },
+        Row {
+            method: Method::POST,
+            op: "/auth/tokens",
+            path: |_| "/auth/tokens".into(),
+            body: |_, _| Some(json!({"name": "matrix"})),
+            expect: [401, 403, 201, 201, 201, 201, 201, 201],
+        },
+        Row {
+            method: Method::DELETE,
+            op: "/auth/tokens/{token}",
+            path: |x| format!("/auth/tokens/{}", x.director_token),
+            body: none,
+            expect: [401, 404, 404, 404, 404, 204, 404, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns",
+            path: |_| "/campaigns".into(),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 200],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns",
+            path: |_| "/campaigns".into(),
+            body: |_, a| Some(json!({"slug": format!("new-{a:?}").to_lowercase(), "name": "New"})),
+            expect: [401, 403, 403, 403, 403, 403, 201, 403],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}",
+            path: |x| format!("/campaigns/{}", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/territories",
+            path: |x| format!("/campaigns/{}/territories", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/territories",
+            path: |x| format!("/campaigns/{}/territories", x.c),
+            body: |_, _| {
+                Some(
+                    json!([{"kind": "bureau", "code": "75056_1802", "name": "Bureau 18-02",
+                                         "parent_kind": "arrondissement", "parent_code": "75118"}]),
+                )
+            },
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        // The walker works in bureau 18-01: the arrondissement around it is not theirs.
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/territories/{territory}",
+            path: |x| format!("/campaigns/{}/territories/{}", x.c, x.a18),
+            body: none,
+            expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/territories/{territory}/addresses",
+            path: |x| format!("/campaigns/{}/territories/{}/addresses", x.c, x.a18),
+            body: none,
+            expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/members",
+            path: |x| format!("/campaigns/{}/members", x.c),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/members",
+            path: |x| format!("/campaigns/{}/members", x.c),
+            body: |x, _| {
+                Some(json!({"display_name": "Nouveau", "role": "walker", "territories": [x.b1801]}))
+            },
+            expect: [401, 403, 403, 201, 403, 201, 201, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/members/{user}",
+            path: |x| format!("/campaigns/{}/members/{}", x.c, x.coord18),
+            body: none,
+            expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/invites",
+            path: |x| format!("/campaigns/{}/invites", x.c),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/invites",
+            path: |x| format!("/campaigns/{}/invites", x.c),
+            body: |x, _| Some(json!({"territory_id": x.a18, "role": "walker", "max_uses": 3})),
+            expect: [401, 403, 201, 201, 403, 201, 201, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/audit",
+            path: |x| format!("/campaigns/{}/audit", x.c),
+            body: none,
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        // Last: it ends the sessions.
+        Row {
+            method: Method::POST,
+            op: "/auth/logout",
+            path: |_| "/auth/logout".into(),
+            body: none,
+            expect: [401, 204, 204, 204, 204, 204, 204, 204],
+        },
+    ]
+}
+
+async fn run_matrix(app: &TestApp) {
+    // Every operation of the OpenAPI document has a row, and every row an operation.
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    let rows = rows();
+    let covered: BTreeSet<_> = rows
+        .iter()
+        .map(|r| (r.method.to_string(), r.op.to_string()))
+        .collect();
+    assert_eq!(
+        documented, covered,
+        "each API operation needs exactly one row in the authorisation matrix"
+    );
+
+    let r = app
+        .send(
+            Director,
+            Method::POST,
+            "/api/v1/auth/tokens",
+            Some(json!({"name": "to revoke"})),
+        )
+        .await;
+    let director_token = r.json::<Value>().await.unwrap()["token"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ctx = Ctx {
+        c: app.fx.campaign.to_string(),
+        a18: app.fx.a18.to_string(),
+        b1801: app.fx.b1801.to_string(),
+        coord18: app.caller(Coordinator18).user.unwrap().to_string(),
+        director_token,
+    };
+    let mut failures = Vec::new();
+    for row in &rows {
+        for (i, actor) in COLUMNS.into_iter().enumerate() {
+            let path = format!("/api/v1{}", (row.path)(&ctx));
+            let resp = app
+                .send(actor, row.method.clone(), &path, (row.body)(&ctx, actor))
+                .await;
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap_or_default();
+            if status != row.expect[i] {
+                failures.push(format!(
+                    "{} {} as {actor:?}: expected {}, got {status}: {text}",
+                    row.method, row.op, row.expect[i]
+                ));
+            }
+            if status >= 400 {
+                let code = serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .and_then(|v| v["code"].as_str().map(String::from));
+                let ok = code.as_deref().is_some_and(|c| {
+                    !c.is_empty() && c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')
+                });
+                if !ok {
+                    failures.push(format!(
+                        "{} {} as {actor:?}: {status} without a stable error code: {text}",
+                        row.method, row.op
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorisation matrix:\n{}",
+        failures.join("\n")
+    );
+}
+
+on_both!(every_role_on_every_endpoint, run_matrix);

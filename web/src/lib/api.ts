@@ -1,0 +1,107 @@
+// The API client shared by the dashboard and the field app: JSON in and out, the session
+// cookie sent by the browser, the anti-CSRF token echoed on every write, errors as ApiError
+// with the server's stable code.
+
+export type Role = 'admin' | 'director' | 'coordinator' | 'trainer' | 'walker';
+export type Kind = 'region' | 'department' | 'commune' | 'arrondissement' | 'bureau' | 'iris';
+
+export interface User { id: string; email: string | null; display_name: string; is_admin: boolean }
+export interface Campaign { id: string; slug: string; name: string; retention_until: string | null; created_at: string }
+export interface ScopeTerritory { id: string; kind: Kind; code: string; name: string }
+export interface MyCampaign { campaign: Campaign; role: Role; territories: ScopeTerritory[] }
+export interface Session { user: User; csrf_token: string | null; campaigns: MyCampaign[] }
+export interface Territory { id: string; kind: Kind; code: string; name: string; parent_id: string | null; child_count: number }
+export interface TerritoryDetail extends Territory { ancestors: Territory[] }
+export interface Address {
+  id: string; ban_id: string | null; label: string; postcode: string | null; commune: string;
+  lon: number; lat: number; bureau_id: string | null; iris_id: string | null; doors_estimated: number;
+}
+export interface Member {
+  user: User; role: Role; territories: ScopeTerritory[];
+  recruited_by: string | null; trained_by: string | null; joined_at: string;
+}
+export interface Invite {
+  id: string; role: Role; territory_id: string; territory_name: string; created_by: string | null;
+  expires_at: string; max_uses: number; uses: number; created_at: string;
+}
+export interface CreatedInvite { invite: Invite; code: string; url: string; qr_svg: string }
+export interface AuditEntry { id: string; at: string; actor: string | null; source: string; action: string; target: string; detail: unknown }
+
+/** An error answered by the server (or the network failing: code `network`). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfter: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken: string | null = null;
+
+/** Remembers the anti-CSRF token given at sign-in. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Calls the API; `body` is sent as JSON. */
+export async function request<T>(method: string, path: string, body?: unknown, fetchImpl: typeof fetch = fetch): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let resp: Response;
+  try {
+    resp = await fetchImpl(`/api/v1${path}`, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'network unreachable');
+  }
+  if (resp.status === 204) return undefined as T;
+  const text = await resp.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!resp.ok) {
+    const err = (data ?? {}) as { code?: string; message?: string };
+    const retry = resp.headers.get('retry-after');
+    throw new ApiError(resp.status, err.code ?? 'http_error', err.message ?? `HTTP ${resp.status}`, retry ? Number(retry) : null);
+  }
+  return data as T;
+}
+
+const c = (id: string) => `/campaigns/${encodeURIComponent(id)}`;
+
+/** The endpoints, typed. */
+export const api = {
+  login: (email: string, password: string) => request<Session>('POST', '/auth/login', { email, password }),
+  join: (code: string, display_name: string) => request<Session>('POST', '/auth/join', { code, display_name }),
+  logout: () => request<void>('POST', '/auth/logout'),
+  session: () => request<Session>('GET', '/auth/session'),
+  campaign: (id: string) => request<MyCampaign>('GET', c(id)),
+  territories: (campaign: string, q: { parent?: string; kind?: Kind; q?: string; limit?: number } = {}) => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') params.set(k, String(v));
+    const qs = params.toString();
+    return request<Territory[]>('GET', `${c(campaign)}/territories${qs ? `?${qs}` : ''}`);
+  },
+  territory: (campaign: string, id: string) => request<TerritoryDetail>('GET', `${c(campaign)}/territories/${id}`),
+  addresses: (campaign: string, territory: string, limit = 100) =>
+    request<Address[]>('GET', `${c(campaign)}/territories/${territory}/addresses?limit=${limit}`),
+  members: (campaign: string) => request<Member[]>('GET', `${c(campaign)}/members`),
+  addMember: (campaign: string, m: { email?: string; display_name?: string; password?: string; role: Role; territories: string[] }) =>
+    request<Member>('POST', `${c(campaign)}/members`, m),
+  invites: (campaign: string) => request<Invite[]>('GET', `${c(campaign)}/invites`),
+  createInvite: (campaign: string, i: { territory_id: string; role?: Role; expires_in_hours?: number; max_uses?: number }) =>
+    request<CreatedInvite>('POST', `${c(campaign)}/invites`, i),
+  audit: (campaign: string, before?: string) =>
+    request<AuditEntry[]>('GET', `${c(campaign)}/audit?limit=50${before ? `&before=${before}` : ''}`),
+};

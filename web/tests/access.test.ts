@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { can, grantableRoles } from '../src/lib/access';
+
+describe('what each role sees', () => {
+  it('keeps the audit log for directors', () => {
+    expect(can('director', 'audit')).toBe(true);
+    expect(can('coordinator', 'audit')).toBe(false);
+    expect(can('walker', 'team')).toBe(false);
+  });
+
+  it('never lets a role grant more than it holds', () => {
+    expect(grantableRoles('coordinator')).not.toContain('coordinator');
+    expect(grantableRoles('coordinator')).not.toContain('director');
+    expect(grantableRoles('walker')).toEqual([]);
+    expect(grantableRoles('director')).not.toContain('admin');
+  });
+});
