@@ -146,14 +146,15 @@ pub fn import_results<R: Read, W: Write>(
                 n(t.exprimes),
                 c.panel.map(|p| p.to_string()).unwrap_or_default(),
                 c.sex.map(|s| s.code().to_string()).unwrap_or_default(),
-                c.last_name.clone(),
-                c.first_name.clone(),
+                c.last_name.to_string(),
+                c.first_name.to_string(),
                 c.nuance.as_ref().map(|x| x.to_string()).unwrap_or_default(),
                 bloc.map(|b| b.to_string()).unwrap_or_default(),
                 c.list_label
-                    .clone()
-                    .or_else(|| c.list_short_label.clone())
-                    .unwrap_or_default(),
+                    .as_deref()
+                    .or(c.list_short_label.as_deref())
+                    .unwrap_or_default()
+                    .to_string(),
                 n(c.votes),
             ])
             .map_err(|e| out_err(&source, e))?;

@@ -239,7 +239,7 @@ mod tests {
             panel: None,
             sex: None,
             last_name: name.into(),
-            first_name: String::new(),
+            first_name: "".into(),
             nuance: nuance.map(|n| Nuance::parse(n).unwrap()),
             list_label: None,
             list_short_label: None,

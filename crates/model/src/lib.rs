@@ -23,7 +23,7 @@ pub use ids::{
 };
 pub use results::{
     Bloc, BureauResult, CandidateResult, ElectionId, ElectionKind, Inconsistency, Nuance,
-    ResultArea, ResultsCodeError, Sex, Totals,
+    ResultArea, ResultsCodeError, Sex, SharedText, Totals,
 };
 pub use role::{Capability, Role};
 pub use territory::{Territory, TerritoryKind, TerritoryPath};

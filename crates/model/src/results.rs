@@ -10,6 +10,43 @@ use crate::codes::{BureauId, CommuneCode};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
+
+/// Shared text: candidate names and list labels repeat on every row of a national file
+/// (69,000 bureaux × 12 candidates), so rows share one allocation per distinct name.
+pub type SharedText = Arc<str>;
+
+mod shared_text {
+    //! Serde for `Arc<str>` fields, as plain strings (serde's `rc` feature is not enabled).
+    use super::SharedText;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &SharedText, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SharedText, D::Error> {
+        Ok(String::deserialize(d)?.into())
+    }
+
+    pub mod option {
+        use super::SharedText;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &Option<SharedText>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(t) => s.serialize_some(&**t),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<SharedText>, D::Error> {
+            Ok(Option::<String>::deserialize(d)?.map(Into::into))
+        }
+    }
+}
 
 /// Why an election id, nuance or bloc did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -197,7 +234,7 @@ impl Sex {
 /// A political nuance code given by the Ministry (`RN`, `ENS`, `UG`, `DVG`, `REM`, `FN`…),
 /// upper-cased. Election-specific: `REM` (2017) and `ENS` (2022) are different codes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Nuance(String);
+pub struct Nuance(SharedText);
 
 impl Nuance {
     /// Parses a nuance code: 1 to 12 ASCII letters, digits or `-`, upper-cased.
@@ -209,7 +246,7 @@ impl Nuance {
         {
             return Err(ResultsCodeError::Nuance(input.to_string()));
         }
-        Ok(Self(s))
+        Ok(Self(s.into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -369,13 +406,17 @@ pub struct CandidateResult {
     pub panel: Option<u32>,
     pub sex: Option<Sex>,
     /// Family name, as published (upper case in the Ministry's files). For a list: its head.
-    pub last_name: String,
-    pub first_name: String,
+    #[serde(with = "shared_text")]
+    pub last_name: SharedText,
+    #[serde(with = "shared_text")]
+    pub first_name: SharedText,
     pub nuance: Option<Nuance>,
     /// The list's full label (European and municipal elections).
-    pub list_label: Option<String>,
+    #[serde(with = "shared_text::option", default)]
+    pub list_label: Option<SharedText>,
     /// The list's short label.
-    pub list_short_label: Option<String>,
+    #[serde(with = "shared_text::option", default)]
+    pub list_short_label: Option<SharedText>,
     pub votes: u64,
     /// Whether the candidate was elected (2024 files' `Elu` column), when published.
     pub elected: Option<bool>,
@@ -387,11 +428,11 @@ impl CandidateResult {
     /// A name to show: the list's label for a list, else `First LAST`.
     pub fn display_name(&self) -> String {
         if let Some(l) = self.list_short_label.as_ref().or(self.list_label.as_ref()) {
-            return l.clone();
+            return l.to_string();
         }
         match (self.first_name.is_empty(), self.last_name.is_empty()) {
-            (true, _) => self.last_name.clone(),
-            (false, true) => self.first_name.clone(),
+            (true, _) => self.last_name.to_string(),
+            (false, true) => self.first_name.to_string(),
             (false, false) => format!("{} {}", self.first_name, self.last_name),
         }
     }

@@ -462,8 +462,8 @@ impl<R: Read> HistoryReader<R> {
             let cand = CandidateResult {
                 panel: panel_s.parse().ok(),
                 sex: Sex::parse(&sex_s).ok(),
-                last_name: self.text(self.cols.last, line)?,
-                first_name: self.text(self.cols.first, line)?,
+                last_name: self.text(self.cols.last, line)?.into(),
+                first_name: self.text(self.cols.first, line)?.into(),
                 nuance: if nuance_s.is_empty() {
                     None
                 } else {
@@ -475,7 +475,9 @@ impl<R: Read> HistoryReader<R> {
                         )
                     })?)
                 },
-                list_label: Some(self.text(self.cols.list, line)?).filter(|s| !s.is_empty()),
+                list_label: Some(self.text(self.cols.list, line)?)
+                    .filter(|s| !s.is_empty())
+                    .map(Into::into),
                 list_short_label: None,
                 votes,
                 elected: None,

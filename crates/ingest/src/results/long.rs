@@ -577,12 +577,16 @@ impl LongParser {
                 .count(rec, Role::Panel, line, c)?
                 .and_then(|p| u32::try_from(p).ok()),
             sex,
-            last_name: self.text(rec, Role::LastName, line, c)?.unwrap_or_default(),
+            last_name: self
+                .text(rec, Role::LastName, line, c)?
+                .unwrap_or_default()
+                .into(),
             first_name: self
                 .text(rec, Role::FirstName, line, c)?
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into(),
             nuance,
-            list_label: self.text(rec, Role::ListLabel, line, c)?,
+            list_label: self.text(rec, Role::ListLabel, line, c)?.map(Into::into),
             list_short_label: None,
             votes,
             elected: None,

@@ -107,6 +107,38 @@ pub(crate) struct WideParser {
     /// Blocks named in the header; `None` when the header names one block and rows are ragged.
     numbered_blocks: Option<usize>,
     abroad_warned: bool,
+    /// The previous row's place, reused while rows stay in the same commune (most rows do).
+    last_place: Option<PlaceCache>,
+    /// Per block position, the previous row's candidate: the same names recur on every row
+    /// of a file, so they are decoded once and cloned (the hot path of a national file).
+    slots: Vec<Slot>,
+    /// Offsets within a block of the identity fields (see [`is_identity`]).
+    identity: Vec<usize>,
+    /// Offsets within a block of the per-row fields (votes, elected, seats).
+    per_row: Vec<(usize, Field)>,
+}
+
+#[derive(Debug)]
+struct PlaceCache {
+    dep: Vec<u8>,
+    commune: Vec<u8>,
+    label_raw: Vec<u8>,
+    label: String,
+    place: Result<Place, crate::codes::Unmapped>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    /// Raw bytes of the block's identity fields (everything but votes, elected, seats).
+    raw: Vec<Vec<u8>>,
+    template: CandidateResult,
+}
+
+fn is_identity(f: Field) -> bool {
+    !matches!(
+        f,
+        Field::Votes | Field::Elected | Field::Seats | Field::Ignored
+    )
 }
 
 impl WideParser {
@@ -238,9 +270,23 @@ impl WideParser {
             counts,
             first_block,
             block_width,
-            fields,
             numbered_blocks,
             abroad_warned: false,
+            last_place: None,
+            slots: Vec::new(),
+            identity: fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| is_identity(**f))
+                .map(|(k, _)| k)
+                .collect(),
+            per_row: fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| matches!(f, Field::Votes | Field::Elected | Field::Seats))
+                .map(|(k, f)| (k, *f))
+                .collect(),
+            fields,
         }))
     }
 
@@ -339,33 +385,57 @@ impl WideParser {
         };
         let dep = self.ascii(rec, self.dep, line, c)?;
         let commune_raw = self.ascii(rec, self.commune, line, c)?;
-        let label = match self.commune_label {
-            Some(i) => {
-                let source = c.source.clone();
-                let field = self.name(i);
-                c.decoder
-                    .decode(
-                        rec.get(i).unwrap_or_default(),
-                        || crate::error::Location::line(&source, line).with_field(field),
-                        &mut c.report.warnings,
-                    )?
-                    .trim()
-                    .to_string()
-            }
-            None => String::new(),
-        };
-        // 2024 files give the full INSEE code; older ones the number within the department.
-        let place = if commune_raw.len() >= 4 {
-            let up = commune_raw.to_ascii_uppercase();
-            if up.starts_with('Z') && up.len() >= 3 {
-                ministry_commune(&up[..2], &up[2..], &label)
+        let label_raw = self
+            .commune_label
+            .and_then(|i| rec.get(i))
+            .unwrap_or_default();
+        let hit = self.last_place.as_ref().is_some_and(|p| {
+            p.dep == dep.as_bytes()
+                && p.commune == commune_raw.as_bytes()
+                && p.label_raw == label_raw
+        });
+        if !hit {
+            let label = match self.commune_label {
+                Some(i) => {
+                    let field = self.name(i);
+                    c.decoder
+                        .decode(
+                            label_raw,
+                            || crate::error::Location::line(&c.source, line).with_field(field),
+                            &mut c.report.warnings,
+                        )?
+                        .trim()
+                        .to_string()
+                }
+                None => String::new(),
+            };
+            // 2024 files give the full INSEE code; older ones the number within the department.
+            let place = if commune_raw.len() >= 4 {
+                let up = commune_raw.to_ascii_uppercase();
+                if up.starts_with('Z') && up.len() >= 3 {
+                    ministry_commune(&up[..2], &up[2..], &label)
+                } else {
+                    CommuneCode::parse(&up)
+                        .map(Place::Commune)
+                        .map_err(|e| crate::codes::Unmapped(e.to_string()))
+                }
             } else {
-                CommuneCode::parse(&up)
-                    .map(Place::Commune)
-                    .map_err(|e| crate::codes::Unmapped(e.to_string()))
-            }
-        } else {
-            ministry_commune(dep, commune_raw, &label)
+                ministry_commune(dep, commune_raw, &label)
+            };
+            self.last_place = Some(PlaceCache {
+                dep: dep.as_bytes().to_vec(),
+                commune: commune_raw.as_bytes().to_vec(),
+                label_raw: label_raw.to_vec(),
+                label,
+                place,
+            });
+        }
+        let (label, place) = match &self.last_place {
+            Some(p) => (p.label.clone(), p.place.clone()),
+            None => (
+                String::new(),
+                Err(crate::codes::Unmapped("no place".into())),
+            ),
         };
         let commune = match place {
             Ok(Place::Commune(code)) => code,
@@ -438,7 +508,7 @@ impl WideParser {
             }) {
                 continue; // an empty block of a fixed-width layout
             }
-            candidates.push(self.block(rec, start, line, c)?);
+            candidates.push(self.block_cached(b, rec, start, line, c)?);
         }
         Ok(Some(BureauResult {
             election: c.election()?,
@@ -451,6 +521,69 @@ impl WideParser {
         }))
     }
 
+    /// A candidate block, from the slot cache when its identity fields did not change.
+    fn block_cached(
+        &mut self,
+        b: usize,
+        rec: &csv::ByteRecord,
+        start: usize,
+        line: u64,
+        c: &mut Common,
+    ) -> Result<CandidateResult, IngestError> {
+        let same = self.slots.get(b).is_some_and(|slot| {
+            self.identity
+                .iter()
+                .zip(&slot.raw)
+                .all(|(k, raw)| raw.as_slice() == rec.get(start + k).unwrap_or_default())
+        });
+        if !same {
+            let template = self.block(rec, start, line, c)?;
+            let raw = self
+                .identity
+                .iter()
+                .map(|k| rec.get(start + k).unwrap_or_default().to_vec())
+                .collect();
+            let slot = Slot {
+                raw,
+                template: template.clone(),
+            };
+            if b < self.slots.len() {
+                self.slots[b] = slot;
+            } else {
+                self.slots.push(slot);
+            }
+            return Ok(template);
+        }
+        let mut cand = self.slots[b].template.clone();
+        // Only the per-row fields are read again.
+        for (k, role) in &self.per_row {
+            let raw = rec.get(start + k).unwrap_or_default();
+            match role {
+                Field::Votes => {
+                    cand.votes = match parse_count(raw) {
+                        Ok(Some(v)) => v,
+                        _ => return self.block(rec, start, line, c), // the full path names the error
+                    }
+                }
+                Field::Seats => {
+                    cand.seats = parse_count(raw)
+                        .ok()
+                        .flatten()
+                        .and_then(|v| u32::try_from(v).ok())
+                }
+                Field::Elected => {
+                    cand.elected = match fold(&String::from_utf8_lossy(raw)).as_str() {
+                        "" => None,
+                        "oui" | "elu" | "elue" | "true" | "1" | "vrai" => Some(true),
+                        _ => Some(false),
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(cand)
+    }
+
     fn block(
         &self,
         rec: &csv::ByteRecord,
@@ -461,8 +594,8 @@ impl WideParser {
         let mut cand = CandidateResult {
             panel: None,
             sex: None,
-            last_name: String::new(),
-            first_name: String::new(),
+            last_name: "".into(),
+            first_name: "".into(),
             nuance: None,
             list_label: None,
             list_short_label: None,
@@ -542,8 +675,8 @@ impl WideParser {
                         })?);
                     }
                 }
-                Field::LastName => cand.last_name = text(c)?,
-                Field::FirstName => cand.first_name = text(c)?,
+                Field::LastName => cand.last_name = text(c)?.into(),
+                Field::FirstName => cand.first_name = text(c)?.into(),
                 Field::Nuance => {
                     let s = text(c)?;
                     if !s.is_empty() {
@@ -557,9 +690,11 @@ impl WideParser {
                     }
                 }
                 Field::ListShort => {
-                    cand.list_short_label = Some(text(c)?).filter(|s| !s.is_empty())
+                    cand.list_short_label = Some(text(c)?).filter(|s| !s.is_empty()).map(Into::into)
                 }
-                Field::ListLabel => cand.list_label = Some(text(c)?).filter(|s| !s.is_empty()),
+                Field::ListLabel => {
+                    cand.list_label = Some(text(c)?).filter(|s| !s.is_empty()).map(Into::into)
+                }
                 Field::Elected => {
                     let s = fold(&text(c)?);
                     cand.elected = match s.as_str() {
