@@ -22,7 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use terrain_stats::calibration::{
     CalibrationOptions, Method, calibrate, encode_profiles, margins_from_long,
 };
-use terrain_stats::cube::cube;
+use terrain_stats::cube::{Landing, cube, cube_with_landing};
 use terrain_stats::diagnostics::{project_lon_lat, spatial_balance};
 use terrain_stats::probabilities::proportional_probabilities;
 use terrain_stats::spread::{local_cube, lpm2};
@@ -324,8 +324,18 @@ fn terrain(dir: &str) -> Res<()> {
     let draws: Vec<(&str, &str, Draw)> = vec![
         (
             "cube",
-            "terrain cube (fast flight + suppression)",
+            "terrain cube (fast flight + LP landing)",
             Box::new(|rng| Ok(cube(&fr.pi, &fr.aux, AUX, None, rng)?.selected)),
+        ),
+        (
+            "cube",
+            "terrain cube (fast flight + suppression landing)",
+            Box::new(|rng| {
+                Ok(
+                    cube_with_landing(&fr.pi, &fr.aux, AUX, None, Landing::Suppression, rng)?
+                        .selected,
+                )
+            }),
         ),
         (
             "local cube",
@@ -351,10 +361,11 @@ fn terrain(dir: &str) -> Res<()> {
             ht.push(h);
             sb += b;
             if seed == 0 {
-                let mut f = fs::File::create(format!(
-                    "{dir}/sample-terrain-{}.csv",
-                    task.replace(' ', "-")
-                ))?;
+                let name: String = tool
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect();
+                let mut f = fs::File::create(format!("{dir}/sample-{name}.csv"))?;
                 writeln!(f, "id")?;
                 for k in s {
                     writeln!(f, "{}", fr.ids[k])?;

@@ -9,13 +9,14 @@
 //!   `u` until one of them reaches 0 or 1, up or down at random with the probabilities that
 //!   keep each π a martingale. The Horvitz–Thompson estimates of every balancing total are
 //!   therefore *exactly* preserved by the flight (checked by a test).
-//! * **Landing**: by *suppression of variables*: when no kernel vector remains (at most p
-//!   units undecided) the last balancing variable is dropped and the flight goes on; the first
-//!   variables listed are kept longest, so list them by priority. The sample size constraint
-//!   is dropped last, so the size is exact whenever Σπ is an integer. (Deville & Tillé's other
-//!   landing, by linear programming over the 2^q samples of the q ≤ p remaining units, is not
-//!   implemented: with p ≈ 13 the suppression landing already gives relative errors of the
-//!   order of p/n, and the LP is exponential in p.)
+//! * **Landing**, when no kernel vector remains (at most p units undecided): by default by
+//!   *linear programming* ([`crate::landing`]): the design over the samples of the undecided
+//!   units that keeps their probabilities and minimises the expected squared relative error
+//!   of the totals (with the size fixed, C(q, n) samples: 924 for q = 12). Beyond
+//!   [`crate::landing::MAX_SAMPLES`] candidates, or on request ([`Landing::Suppression`]), by
+//!   *suppression of variables*: the last balancing variable is dropped and the flight goes
+//!   on; the first variables listed are kept longest, so list them by priority. The sample
+//!   size constraint is dropped last, so the size is exact whenever Σπ is an integer.
 //! * **Stratification** (Chauvet 2009): a flight within each stratum first, then a flight over
 //!   the leftovers of all strata balanced on the stratum indicators and the variables, then
 //!   the landing, which drops the variables before the stratum indicators, so each stratum's
@@ -404,12 +405,53 @@ fn shuffled<R: Rng + ?Sized>(mut v: Vec<usize>, rng: &mut R) -> Vec<usize> {
     v
 }
 
-/// Draws a balanced sample by the cube method.
-///
-/// `pi` are the inclusion probabilities; `aux` the `N × p` auxiliary totals (row-major),
-/// listed by priority (the landing drops the last first); `strata`, when given, the stratum
-/// index of each unit (the sample size of each stratum is then fixed at the sum of its π,
-/// which should be an integer). The size constraint (Σπ) is always added.
+/// How the cube method lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Landing {
+    /// By linear programming over the samples of the undecided units (the best balance the
+    /// flight's leftovers allow), falling back to suppression when there are more than
+    /// [`crate::landing::MAX_SAMPLES`] candidate samples.
+    #[default]
+    LinearProgram,
+    /// By suppression of variables, the last listed first.
+    Suppression,
+}
+
+/// Scale of each balancing column's total (its HT total over the frame), against which the
+/// LP landing measures relative errors.
+pub(crate) fn column_totals(pi: &[f64], a: &[f64], cols: usize) -> Vec<f64> {
+    let mut t = vec![0.0; cols];
+    for (k, &p) in pi.iter().enumerate() {
+        for j in 0..cols {
+            t[j] += p * a[k * cols + j];
+        }
+    }
+    t
+}
+
+/// Lands `left` with the chosen method (LP, falling back to suppression).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn land<R: Rng + ?Sized>(
+    landing: Landing,
+    pi: &mut [f64],
+    a: &[f64],
+    stride: usize,
+    cols: usize,
+    totals: &[f64],
+    left: Vec<usize>,
+    rng: &mut R,
+) {
+    if landing == Landing::LinearProgram
+        && crate::landing::land_by_lp(pi, a, stride, cols, totals, &left, rng)
+    {
+        return;
+    }
+    land_by_suppression(pi, a, stride, cols, left, rng);
+}
+
+/// Draws a balanced sample by the cube method, landing by linear programming (see
+/// [`cube_with_landing`]).
 pub fn cube<R: Rng + ?Sized>(
     pi: &[f64],
     aux: &[f64],
@@ -417,9 +459,27 @@ pub fn cube<R: Rng + ?Sized>(
     strata: Option<&[usize]>,
     rng: &mut R,
 ) -> Result<BalancedSample> {
+    cube_with_landing(pi, aux, p, strata, Landing::LinearProgram, rng)
+}
+
+/// Draws a balanced sample by the cube method.
+///
+/// `pi` are the inclusion probabilities; `aux` the `N × p` auxiliary totals (row-major),
+/// listed by priority (the suppression landing drops the last first); `strata`, when given,
+/// the stratum index of each unit (the sample size of each stratum is then fixed at the sum
+/// of its π, which should be an integer). The size constraint (Σπ) is always added.
+pub fn cube_with_landing<R: Rng + ?Sized>(
+    pi: &[f64],
+    aux: &[f64],
+    p: usize,
+    strata: Option<&[usize]>,
+    landing: Landing,
+    rng: &mut R,
+) -> Result<BalancedSample> {
     check_inputs(pi, aux, p)?;
     let n = pi.len();
     let (a, cols) = balancing_matrix(pi, aux, p);
+    let totals = column_totals(pi, &a, cols);
     let mut probs = pi.to_vec();
     for v in probs.iter_mut() {
         if !undecided(*v) {
@@ -431,9 +491,9 @@ pub fn cube<R: Rng + ?Sized>(
             let order = shuffled((0..n).filter(|&k| undecided(probs[k])).collect(), rng);
             let left = fast_flight(&mut probs, &a, cols, cols, &order, rng);
             let flight = probs.clone();
-            let landing = left.len();
-            land_by_suppression(&mut probs, &a, cols, cols, left, rng);
-            (flight, landing)
+            let landing_units = left.len();
+            land(landing, &mut probs, &a, cols, cols, &totals, left, rng);
+            (flight, landing_units)
         }
         Some(strata) => {
             if strata.len() != n {
@@ -472,19 +532,33 @@ pub fn cube<R: Rng + ?Sized>(
                 local_a[i * gcols + hs..(i + 1) * gcols]
                     .copy_from_slice(&a[k * cols + 1..(k + 1) * cols]);
             }
-            // Landing drops columns from the end: reorder so variables come last.
+            // Stratum sizes first: the suppression landing drops columns from the end.
+            let mut local_totals: Vec<f64> = strata_used
+                .iter()
+                .map(|&h| (0..n).filter(|&k| strata[k] == h).map(|k| pi[k]).sum())
+                .collect();
+            local_totals.extend_from_slice(&totals[1..]);
             let order = shuffled((0..leftovers.len()).collect(), rng);
             let left = fast_flight(&mut local_pi, &local_a, gcols, gcols, &order, rng);
             for (i, &k) in leftovers.iter().enumerate() {
                 probs[k] = local_pi[i];
             }
             let flight = probs.clone();
-            let landing = left.len();
-            land_by_suppression(&mut local_pi, &local_a, gcols, gcols, left, rng);
+            let landing_units = left.len();
+            land(
+                landing,
+                &mut local_pi,
+                &local_a,
+                gcols,
+                gcols,
+                &local_totals,
+                left,
+                rng,
+            );
             for (i, &k) in leftovers.iter().enumerate() {
                 probs[k] = local_pi[i];
             }
-            (flight, landing)
+            (flight, landing_units)
         }
     };
     let selected = (0..n).filter(|&k| probs[k] > 0.5).collect();

@@ -2,7 +2,8 @@
 //! interview there, and how to weight and read what they answered.
 //!
 //! * [`probabilities`]: inclusion probabilities (equal, proportional to size, stratified).
-//! * [`cube`]: balanced sampling by the cube method (fast flight + landing by suppression).
+//! * [`cube`]: balanced sampling by the cube method (fast flight, then landing by linear
+//!   programming or by suppression of variables, [`landing`]).
 //! * [`spread`]: spatially balanced sampling (local pivotal method, local cube).
 //! * [`diagnostics`]: Horvitz–Thompson checks and the Voronoi spatial balance of a draw.
 //! * [`allocation`]: interviews and doors per chosen area from the expected response.
@@ -28,6 +29,7 @@ pub mod diagnostics;
 pub mod error;
 pub mod estimates;
 pub mod kdtree;
+pub mod landing;
 pub mod linalg;
 pub mod probabilities;
 pub mod quotas;

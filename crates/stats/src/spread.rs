@@ -10,10 +10,12 @@
 use rand::Rng;
 
 use crate::cube::{
-    BalancedSample, StepBuffers, balancing_matrix, check_inputs, cube_step, undecided,
+    BalancedSample, StepBuffers, balancing_matrix, check_inputs, column_totals, cube_step,
+    undecided,
 };
 use crate::error::{Result, StatsError};
 use crate::kdtree::KdTree;
+use crate::landing::land_by_lp;
 
 /// The set of undecided units, with O(1) random pick and removal.
 struct LiveSet {
@@ -144,8 +146,9 @@ pub fn lpm2<R: Rng + ?Sized>(
 /// `coords` (`N × dim`) by the local cube method: each flight step takes an undecided unit
 /// at random and its `p + 1` nearest undecided neighbours (the size constraint is always the
 /// first balancing variable, so groups have `p + 2` units) and makes a cube step on that
-/// group. The landing drops the last variable whenever no move remains, still in local
-/// groups.
+/// group. The leftovers (at most p + 1 units) land by linear programming as in the cube
+/// method, or, with too many candidate samples, by dropping the last variable whenever no
+/// move remains, still in local groups.
 pub fn local_cube<R: Rng + ?Sized>(
     pi: &[f64],
     aux: &[f64],
@@ -158,6 +161,7 @@ pub fn local_cube<R: Rng + ?Sized>(
     check_coords(pi.len(), coords, dim)?;
     let n = pi.len();
     let (a, stride) = balancing_matrix(pi, aux, p);
+    let totals = column_totals(pi, &a, stride);
     let mut probs = rounded(pi);
     let mut tree = KdTree::new(coords, dim);
     let mut live = LiveSet::new(n, &probs);
@@ -185,6 +189,10 @@ pub fn local_cube<R: Rng + ?Sized>(
             if !cube_step(&mut probs, &a, stride, cols, &group, &mut buf, rng) {
                 if flight.is_none() {
                     flight = Some((probs.clone(), live.len()));
+                    // Land all the leftovers at once by linear programming when possible.
+                    if land_by_lp(&mut probs, &a, stride, cols, &totals, &group, rng) {
+                        break;
+                    }
                 }
                 if cols == 0 {
                     for &k in &group {
