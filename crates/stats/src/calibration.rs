@@ -805,6 +805,48 @@ pub fn calibrate(
     })
 }
 
+/// Design weights of respondents in a two-stage door-to-door survey: the area's sampling
+/// weight `1 / π_area` times the within-area expansion `adults_area / respondents_area` (which
+/// also corrects for non-response within the area, assumed uniform there). `area_of[i]` is
+/// respondent `i`'s area index into `area_pi` and `area_adults`.
+pub fn design_weights(area_pi: &[f64], area_adults: &[f64], area_of: &[usize]) -> Result<Vec<f64>> {
+    if area_pi.len() != area_adults.len() {
+        return Err(StatsError::LengthMismatch {
+            what: "adults per area",
+            expected: area_pi.len(),
+            got: area_adults.len(),
+        });
+    }
+    let mut respondents = vec![0usize; area_pi.len()];
+    for (row, &a) in area_of.iter().enumerate() {
+        if a >= area_pi.len() {
+            return Err(StatsError::InvalidValue {
+                what: "area index of a respondent",
+                index: row,
+                value: a as f64,
+            });
+        }
+        respondents[a] += 1;
+    }
+    for (index, (&p, &n)) in area_pi.iter().zip(area_adults).enumerate() {
+        if respondents[index] > 0 && !(p > 0.0 && p <= 1.0 && n > 0.0 && n.is_finite()) {
+            return Err(StatsError::InvalidValue {
+                what: if p > 0.0 && p <= 1.0 {
+                    "adults of an area"
+                } else {
+                    "inclusion probability of an area"
+                },
+                index,
+                value: if p > 0.0 && p <= 1.0 { n } else { p },
+            });
+        }
+    }
+    Ok(area_of
+        .iter()
+        .map(|&a| area_adults[a] / (area_pi[a] * respondents[a] as f64))
+        .collect())
+}
+
 /// Caps weights at `ratio × mean` and spreads the excess over the uncapped weights in
 /// proportion to them, until none exceeds the cap. Returns how many weights were capped.
 pub fn trim_weights(weights: &mut [f64], ratio: f64) -> usize {
@@ -1060,6 +1102,16 @@ mod tests {
             ),
             Err(StatsError::InvalidValue { index: 7, .. })
         ));
+    }
+
+    #[test]
+    fn design_weights_expand_areas_and_respondents() {
+        // Area 0: π 0.5, 100 adults, 2 respondents → 100; area 1: π 0.25, 40 adults, 1 → 160.
+        let d = design_weights(&[0.5, 0.25], &[100.0, 40.0], &[0, 1, 0]).unwrap();
+        assert_eq!(d, vec![100.0, 160.0, 100.0]);
+        // The weights of an area add up to its adults / π (its HT estimate).
+        assert!(design_weights(&[0.5], &[100.0], &[1]).is_err());
+        assert!(design_weights(&[0.0], &[100.0], &[0]).is_err());
     }
 
     #[test]
