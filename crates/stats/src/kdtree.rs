@@ -238,9 +238,13 @@ impl KdTree {
         exclude: Option<usize>,
         out: &mut Vec<(usize, f64)>,
     ) {
-        let mut stack: Vec<(u32, f64)> = Vec::with_capacity(64);
-        stack.push((start as u32, self.box_dist2(start, q)));
-        while let Some((node, node_d2)) = stack.pop() {
+        // A fixed stack: at most one pending sibling per level (depth < 64 for any frame).
+        let mut stack = [(0u32, 0.0f64); 128];
+        let mut top = 1;
+        stack[0] = (start as u32, self.box_dist2(start, q));
+        while top > 0 {
+            top -= 1;
+            let (node, node_d2) = stack[top];
             let node = node as usize;
             let nd = &self.nodes[node];
             if nd.live == 0 {
@@ -276,13 +280,14 @@ impl KdTree {
                 let (l, r) = (nd.left as usize, nd.right as usize);
                 let dl = self.box_dist2(l, q);
                 let dr = self.box_dist2(r, q);
-                if dl <= dr {
-                    stack.push((r as u32, dr));
-                    stack.push((l as u32, dl));
+                let (near, far) = if dl <= dr {
+                    ((l as u32, dl), (r as u32, dr))
                 } else {
-                    stack.push((l as u32, dl));
-                    stack.push((r as u32, dr));
-                }
+                    ((r as u32, dr), (l as u32, dl))
+                };
+                stack[top] = far;
+                stack[top + 1] = near;
+                top += 2;
             }
         }
     }
