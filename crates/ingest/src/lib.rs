@@ -8,6 +8,14 @@
 //!   long layout, the aggregated data.gouv history), with consistency checks.
 //! - [`nuance`]: the editable nuance → bloc table.
 //! - [`codes`]: the Ministry's department and commune codes (`Z?` overseas) → INSEE.
+//! - [`addresses`]: BAN exports (gzip read directly, [`gzip`] guards against bombs) and the REU
+//!   address → bureau table.
+//! - [`census`]: INSEE IRIS tables (census `base-ic-*`, Filosofi).
+//! - [`contours`]: bureau, IRIS and commune contours as GeoJSON, reprojected by [`crs`].
+//! - [`cog`]: the COG communes (JSON and `v_commune` CSV).
+//! - [`placement`]: each address in its bureau and IRIS, and its estimated doors.
+//! - [`commands`]: the entry points of `terrain import …`.
+//! - [`demo`]: the Paris demo data set of `data/paris/`.
 
 pub mod addresses;
 pub mod census;
