@@ -29,6 +29,7 @@ pub mod error;
 pub mod gzip;
 pub mod nuance;
 pub mod placement;
+mod record;
 pub mod results;
 mod sniff;
 pub mod text;

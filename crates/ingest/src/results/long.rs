@@ -356,13 +356,13 @@ impl LongParser {
             .unwrap_or_default()
     }
 
-    fn raw<'a>(&self, rec: &'a csv::ByteRecord, role: Role) -> Option<&'a [u8]> {
+    fn raw<'a>(&self, rec: &'a crate::record::Record, role: Role) -> Option<&'a [u8]> {
         self.col.get(&role).and_then(|i| rec.get(*i))
     }
 
     fn text(
         &self,
-        rec: &csv::ByteRecord,
+        rec: &crate::record::Record,
         role: Role,
         line: u64,
         c: &mut Common,
@@ -386,7 +386,7 @@ impl LongParser {
 
     fn count(
         &self,
-        rec: &csv::ByteRecord,
+        rec: &crate::record::Record,
         role: Role,
         line: u64,
         c: &Common,
@@ -405,7 +405,7 @@ impl LongParser {
 
     fn required(
         &self,
-        rec: &csv::ByteRecord,
+        rec: &crate::record::Record,
         role: Role,
         line: u64,
         c: &Common,
@@ -421,7 +421,7 @@ impl LongParser {
 
     fn area(
         &self,
-        rec: &csv::ByteRecord,
+        rec: &crate::record::Record,
         line: u64,
         c: &mut Common,
     ) -> Result<Option<ResultArea>, IngestError> {
@@ -486,7 +486,7 @@ impl LongParser {
 
     fn election(
         &self,
-        rec: &csv::ByteRecord,
+        rec: &crate::record::Record,
         line: u64,
         c: &mut Common,
     ) -> Result<ElectionId, IngestError> {
@@ -512,7 +512,7 @@ impl LongParser {
     /// Reads one row; yields the previous bureau when this row starts a new one.
     pub(crate) fn row(
         &mut self,
-        rec: &csv::ByteRecord,
+        rec: &crate::record::Record,
         line: u64,
         c: &mut Common,
     ) -> Result<Option<(BureauResult, u64)>, IngestError> {

@@ -28,6 +28,7 @@ mod wide;
 pub use long::LongMapping;
 
 use crate::error::{IngestError, Location, Policy, Warning, WarningKind, Warnings};
+use crate::record::{Record, Records};
 use crate::sniff;
 use crate::text::{Decoder, Encoding};
 use serde::{Deserialize, Serialize};
@@ -180,8 +181,8 @@ impl Common {
 }
 
 enum Inner<R: Read> {
-    Wide(Box<wide::WideParser>, csv::Reader<BufReader<R>>),
-    Long(Box<long::LongParser>, csv::Reader<BufReader<R>>),
+    Wide(Box<wide::WideParser>, Records<BufReader<R>>),
+    Long(Box<long::LongParser>, Records<BufReader<R>>),
     Done,
 }
 
@@ -189,7 +190,7 @@ enum Inner<R: Read> {
 pub struct ResultsReader<R: Read> {
     inner: Inner<R>,
     common: Common,
-    record: csv::ByteRecord,
+    record: Record,
 }
 
 impl<R: Read> ResultsReader<R> {
@@ -215,25 +216,13 @@ impl<R: Read> ResultsReader<R> {
             }
             sniff::delimiter(head)
         };
-        let mut csv = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            // LF only: a CR stays in the last field (trimmed later), and record positions then
-            // give the right line numbers for CRLF files too.
-            .terminator(csv::Terminator::Any(b'\n'))
-            .buffer_capacity(1 << 16)
-            .from_reader(buffered);
-        let mut header = csv::ByteRecord::new();
-        match csv.read_byte_record(&mut header) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(IngestError::Header {
-                    loc: Location::file(&source),
-                    detail: "the file is empty".into(),
-                });
-            }
-            Err(e) => return Err(IngestError::from_csv(&source, &e)),
+        let mut csv = Records::new(buffered, delimiter, &source);
+        let mut header = Record::default();
+        if !csv.read(&mut header)? {
+            return Err(IngestError::Header {
+                loc: Location::file(&source),
+                detail: "the file is empty".into(),
+            });
         }
         let mut common = Common {
             source: source.clone(),
@@ -268,7 +257,7 @@ impl<R: Read> ResultsReader<R> {
         Ok(Self {
             inner,
             common,
-            record: csv::ByteRecord::new(),
+            record: Record::default(),
         })
     }
 
@@ -295,10 +284,8 @@ impl<R: Read> ResultsReader<R> {
                 Inner::Long(_, csv) => (csv, true),
                 Inner::Done => return Ok(None),
             };
-            let more = csv
-                .read_byte_record(&mut self.record)
-                .map_err(|e| IngestError::from_csv(&self.common.source, &e))?;
-            let line = self.record.position().map_or(0, |p| p.line());
+            let more = csv.read(&mut self.record)?;
+            let line = self.record.line();
             if !more {
                 let out = match &mut self.inner {
                     Inner::Long(p, _) => p.finish(&mut self.common)?,
@@ -349,7 +336,7 @@ impl<R: Read> Iterator for ResultsReader<R> {
 }
 
 /// Decodes the header (also deciding the encoding in auto mode).
-fn header_names(header: &csv::ByteRecord, common: &mut Common) -> Result<Vec<String>, IngestError> {
+fn header_names(header: &Record, common: &mut Common) -> Result<Vec<String>, IngestError> {
     let mut names = Vec::with_capacity(header.len());
     for (i, f) in header.iter().enumerate() {
         let f = if i == 0 { crate::text::strip_bom(f) } else { f };

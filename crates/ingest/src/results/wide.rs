@@ -109,6 +109,8 @@ pub(crate) struct WideParser {
     abroad_warned: bool,
     /// The previous row's place, reused while rows stay in the same commune (most rows do).
     last_place: Option<PlaceCache>,
+    /// The previous row's constituency (raw, padded).
+    last_circ: Option<(String, Option<String>)>,
     /// Per block position, the previous row's candidate: the same names recur on every row
     /// of a file, so they are decoded once and cloned (the hot path of a national file).
     slots: Vec<Slot>,
@@ -273,6 +275,7 @@ impl WideParser {
             numbered_blocks,
             abroad_warned: false,
             last_place: None,
+            last_circ: None,
             slots: Vec::new(),
             identity: fields
                 .iter()
@@ -299,7 +302,7 @@ impl WideParser {
 
     fn ascii<'a>(
         &self,
-        rec: &'a csv::ByteRecord,
+        rec: &'a crate::record::Record,
         i: usize,
         line: u64,
         c: &Common,
@@ -316,7 +319,7 @@ impl WideParser {
 
     fn count(
         &self,
-        rec: &csv::ByteRecord,
+        rec: &crate::record::Record,
         i: usize,
         line: u64,
         c: &Common,
@@ -340,7 +343,7 @@ impl WideParser {
     /// Parses one data row; `Ok(None)` for a row that is skipped (abroad, unmapped).
     pub(crate) fn row(
         &mut self,
-        rec: &csv::ByteRecord,
+        rec: &crate::record::Record,
         line: u64,
         c: &mut Common,
     ) -> Result<Option<BureauResult>, IngestError> {
@@ -471,8 +474,8 @@ impl WideParser {
         let area = match self.bureau {
             Some(i) => {
                 let code = self.ascii(rec, i, line, c)?;
-                let padded = zfill(code, 4);
-                let id = BureauId::new(&commune, &padded).map_err(|e| {
+                // BureauId::new pads the code (`1` → `0001`).
+                let id = BureauId::new(&commune, code).map_err(|e| {
                     IngestError::field(c.loc(line).with_field(self.name(i)), code, e.to_string())
                 })?;
                 ResultArea::Bureau(id)
@@ -486,7 +489,14 @@ impl WideParser {
         let circonscription = match self.circ {
             Some(i) => {
                 let s = self.ascii(rec, i, line, c)?;
-                (!s.is_empty()).then(|| zfill(s, 2))
+                match &self.last_circ {
+                    Some((raw, v)) if raw.as_bytes() == s.as_bytes() => v.clone(),
+                    _ => {
+                        let v = (!s.is_empty()).then(|| zfill(s, 2));
+                        self.last_circ = Some((s.to_string(), v.clone()));
+                        v
+                    }
+                }
             }
             None => None,
         };
@@ -525,7 +535,7 @@ impl WideParser {
     fn block_cached(
         &mut self,
         b: usize,
-        rec: &csv::ByteRecord,
+        rec: &crate::record::Record,
         start: usize,
         line: u64,
         c: &mut Common,
@@ -586,7 +596,7 @@ impl WideParser {
 
     fn block(
         &self,
-        rec: &csv::ByteRecord,
+        rec: &crate::record::Record,
         start: usize,
         line: u64,
         c: &mut Common,
