@@ -266,7 +266,7 @@ fn quality_cmd(args: &[String]) {
 fn routes_cmd(args: &[String]) {
     let input = load(&req(args, "--in"));
     let (turf_of, n) = load_cut(&req(args, "--cut"), &input);
-    let kicks: u32 = arg(args, "--kicks").map_or(10, |s| s.parse().unwrap());
+    let kicks: u32 = arg(args, "--kicks").map_or(2, |s| s.parse().unwrap());
     let sample: usize = arg(args, "--sample").map_or(0, |s| s.parse().unwrap());
     let graph = arg(args, "--network").map(|p| {
         let bytes = std::fs::read(p).unwrap();

@@ -299,7 +299,14 @@ fn bisect(pos: &[[f64; 2]], weight: &[u32], idx: &mut [usize], k1: usize, k: usi
 }
 
 /// Recursive coordinate bisection into `k` cells labelled `first..first + k`.
-fn rcb(pos: &[[f64; 2]], weight: &[u32], idx: &mut [usize], k: usize, first: u32, out: &mut [u32]) {
+pub(crate) fn rcb(
+    pos: &[[f64; 2]],
+    weight: &[u32],
+    idx: &mut [usize],
+    k: usize,
+    first: u32,
+    out: &mut [u32],
+) {
     if k <= 1 || idx.len() <= 1 {
         for &i in idx.iter() {
             out[i] = first;

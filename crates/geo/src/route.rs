@@ -122,7 +122,7 @@ impl Default for RouteParams {
     fn default() -> Self {
         Self {
             kind: RouteKind::Open,
-            kicks_per_stop: 10,
+            kicks_per_stop: 2,
             seed: 1,
         }
     }
@@ -284,8 +284,13 @@ impl Tsp {
         let neighbours = (0..n)
             .map(|i| {
                 let mut v: Vec<usize> = (0..n).filter(|&j| j != i).collect();
-                v.sort_by(|&a, &b| d[i * n + a].total_cmp(&d[i * n + b]).then(a.cmp(&b)));
-                v.truncate(k);
+                let by_distance =
+                    |a: &usize, b: &usize| d[i * n + a].total_cmp(&d[i * n + b]).then(a.cmp(b));
+                if k < v.len() {
+                    v.select_nth_unstable_by(k, by_distance);
+                    v.truncate(k);
+                }
+                v.sort_by(by_distance);
                 v
             })
             .collect();
@@ -308,17 +313,32 @@ impl Tsp {
     }
     #[inline]
     fn next(&self, a: usize) -> usize {
-        self.tour[(self.pos[a] + 1) % self.n]
+        let p = self.pos[a] + 1;
+        self.tour[if p == self.n { 0 } else { p }]
     }
     #[inline]
     fn prev(&self, a: usize) -> usize {
-        self.tour[(self.pos[a] + self.n - 1) % self.n]
+        let p = self.pos[a];
+        self.tour[if p == 0 { self.n - 1 } else { p - 1 }]
     }
 
     fn length(&self) -> f64 {
-        (0..self.n)
-            .map(|i| self.dd(self.tour[i], self.tour[(i + 1) % self.n]))
-            .sum()
+        let inner: f64 = self.tour.windows(2).map(|w| self.dd(w[0], w[1])).sum();
+        inner + self.dd(self.tour[self.n - 1], self.tour[0])
+    }
+
+    /// Makes the current tour the best one.
+    fn keep(&mut self) {
+        self.best.clear();
+        self.best.extend_from_slice(&self.tour);
+    }
+
+    /// Goes back to the best tour.
+    fn restore(&mut self) {
+        self.tour.copy_from_slice(&self.best);
+        for (i, &c) in self.tour.iter().enumerate() {
+            self.pos[c] = i;
+        }
     }
 
     fn set_tour(&mut self, tour: Vec<usize>) {
@@ -365,8 +385,8 @@ impl Tsp {
             self.tour.swap(a, b);
             self.pos[self.tour[a]] = a;
             self.pos[self.tour[b]] = b;
-            a = (a + 1) % n;
-            b = (b + n - 1) % n;
+            a = if a + 1 == n { 0 } else { a + 1 };
+            b = if b == 0 { n - 1 } else { b - 1 };
         }
     }
 
@@ -584,16 +604,12 @@ impl Tsp {
             }
             self.run_queue();
             let l = self.length();
-            if l < current_len - EPS {
-                current_len = l;
-                self.best_len = l;
-                self.best = self.tour.clone();
-            } else if l > current_len + EPS {
-                let best = self.best.clone();
-                self.set_tour(best);
+            if l > current_len + EPS {
+                self.restore();
             } else {
                 current_len = l;
-                self.best = self.tour.clone();
+                self.best_len = l;
+                self.keep();
             }
         }
     }

@@ -61,7 +61,7 @@ impl Default for TurfsOptions {
             keep_streets_together: true,
             max_snap_m: 150.0,
             crossing_penalty_m: 15.0,
-            kicks_per_stop: 10,
+            kicks_per_stop: 2,
             seed: 1,
             walk: WalkParams::default(),
             threads: 1,
