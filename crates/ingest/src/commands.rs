@@ -4,6 +4,7 @@
 //! | command | function | output |
 //! |---|---|---|
 //! | `terrain import results FILE [--election ID] [--mapping FILE] [--nuances FILE] [--encoding E] [--on-inconsistent warn\|stop]` | [`import_results`] | long CSV, one row per bureau × candidate, with the bloc |
+//! | `terrain import history GENERAL CANDIDATES [--election ID]… [--department D]… [--nuances FILE]` | [`import_history`] | the same long CSV |
 //! | `terrain import addresses FILE` | [`import_addresses`] | addresses CSV, placed when a [`Placer`] is given |
 //! | `terrain import reu FILE` | [`import_reu`] | REU CSV |
 //! | `terrain import census FILE` | [`import_census`] | long CSV `iris;variable;value` |
@@ -73,6 +74,25 @@ pub fn import_results<R: Read, W: Write>(
         ropts.mapping = Some(LongMapping::from_json(m.as_bytes(), "mapping")?);
     }
     let mut reader = ResultsReader::new(input, ropts)?;
+    let (votes_by_bloc, unknown, extra) = write_results(&table, &source, reader.by_ref(), output)?;
+    let mut report = reader.into_report();
+    report.warnings.merge(extra);
+    Ok(ImportResultsSummary {
+        report,
+        votes_by_bloc,
+        unknown,
+    })
+}
+
+type BlocTally = (BTreeMap<String, u64>, BTreeMap<String, u64>, Warnings);
+
+/// Writes results as the normalised long CSV, tallying votes by bloc and unknown nuances.
+fn write_results<W: Write>(
+    table: &NuanceTable,
+    source: &str,
+    results: impl Iterator<Item = Result<terrain_model::BureauResult, IngestError>>,
+    output: W,
+) -> Result<BlocTally, IngestError> {
     let mut w = csv::WriterBuilder::new()
         .delimiter(b';')
         .from_writer(output);
@@ -97,12 +117,12 @@ pub fn import_results<R: Read, W: Write>(
         "liste",
         "voix",
     ])
-    .map_err(|e| out_err(&source, e))?;
+    .map_err(|e| out_err(source, e))?;
     let mut votes_by_bloc: BTreeMap<String, u64> = BTreeMap::new();
     let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
     let mut unknown_warned = std::collections::HashSet::new();
     let mut extra = Warnings::default();
-    for r in reader.by_ref() {
+    for r in results {
         let r = r?;
         let t = r.totals;
         for c in &r.candidates {
@@ -119,7 +139,7 @@ pub fn import_results<R: Read, W: Write>(
                     if unknown_warned.insert(key.clone()) {
                         extra.push(Warning {
                             kind: WarningKind::UnknownNuance,
-                            loc: Location::file(&source),
+                            loc: Location::file(source),
                             bureau: Some(r.area.code().to_string()),
                             message: format!(
                                 "{key}: not in the nuance → bloc table; counted in no bloc"
@@ -157,11 +177,40 @@ pub fn import_results<R: Read, W: Write>(
                     .to_string(),
                 n(c.votes),
             ])
-            .map_err(|e| out_err(&source, e))?;
+            .map_err(|e| out_err(source, e))?;
         }
     }
-    w.flush().map_err(|e| out_err(&source, e))?;
-    let mut report = reader.into_report();
+    w.flush().map_err(|e| out_err(source, e))?;
+    Ok((votes_by_bloc, unknown, extra))
+}
+
+/// Options of `terrain import history`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImportHistoryOptions {
+    #[serde(flatten)]
+    pub history: crate::results::history::HistoryOptions,
+    /// The text of a `--nuances` CSV file.
+    pub nuances_csv: Option<String>,
+}
+
+/// Joins the aggregated history's two files and writes the same normalised long CSV as
+/// [`import_results`].
+pub fn import_history<G: Read, C: Read, W: Write>(
+    options: ImportHistoryOptions,
+    general: G,
+    candidates: C,
+    output: W,
+) -> Result<ImportResultsSummary, IngestError> {
+    let mut table = NuanceTable::defaults();
+    if let Some(csv) = &options.nuances_csv {
+        table.merge(NuanceTable::from_csv(csv.as_bytes(), "nuances")?);
+    }
+    let source = options.history.candidates_source.clone();
+    let mut reader =
+        crate::results::history::HistoryReader::new(general, candidates, options.history)?;
+    let (votes_by_bloc, unknown, extra) = write_results(&table, &source, reader.by_ref(), output)?;
+    let mut report = reader.report().clone();
     report.warnings.merge(extra);
     Ok(ImportResultsSummary {
         report,
@@ -549,6 +598,27 @@ mod tests {
         let s = import_results(o, text.as_bytes(), Vec::new()).unwrap();
         assert!(s.unknown.is_empty());
         assert_eq!(s.votes_by_bloc["other"], 5);
+    }
+
+    #[test]
+    fn history_import_writes_the_same_csv() {
+        let general = "id_election;id_brut_miom;inscrits;abstentions;votants;blancs;nuls;exprimes\n2022_pres_t2;01001_0001;643;120;523;30;8;485\n";
+        let cands = "id_election;id_brut_miom;nom;voix\n2022_pres_t2;01001_0001;MACRON;250\n2022_pres_t2;01001_0001;LE PEN;235\n";
+        let mut out = Vec::new();
+        let s = import_history(
+            ImportHistoryOptions::default(),
+            general.as_bytes(),
+            cands.as_bytes(),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(s.report.results, 1);
+        assert_eq!(
+            (s.votes_by_bloc["centre"], s.votes_by_bloc["far_right"]),
+            (250, 235)
+        );
+        let (again, _) = read_all(&out[..], ResultsOptions::default()).unwrap();
+        assert_eq!(again[0].totals.exprimes, 485);
     }
 
     #[test]
