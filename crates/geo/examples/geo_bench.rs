@@ -277,6 +277,19 @@ fn routes_cmd(args: &[String]) {
     for (i, &t) in turf_of.iter().enumerate() {
         members[t as usize].push(i);
     }
+    let mut offsets: Vec<f64> = graph
+        .as_ref()
+        .map(|g| {
+            input
+                .pos
+                .iter()
+                .map(|p| g.snap(*p).map_or(f64::NAN, |s| s.offset))
+                .collect()
+        })
+        .unwrap_or_default();
+    offsets.sort_by(f64::total_cmp);
+    let offset_median = offsets.get(offsets.len() / 2).copied().unwrap_or(0.0);
+    let offset_p90 = offsets.get(offsets.len() * 9 / 10).copied().unwrap_or(0.0);
     // Sampled turfs: evenly spread over the list.
     let step = n.checked_div(sample).map_or(usize::MAX, |s| s.max(1));
     let mut samples = Vec::new();
@@ -338,6 +351,7 @@ fn routes_cmd(args: &[String]) {
             "matrix_seconds": matrix_secs, "solve_seconds": solve_secs,
             "ms_per_turf_solve": solve_secs * 1000.0 / n as f64,
             "disconnected_pairs": disconnected,
+            "snap_offset_median_m": offset_median, "snap_offset_p90_m": offset_p90,
         })
     );
 }

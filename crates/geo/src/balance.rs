@@ -449,6 +449,101 @@ pub(crate) fn balanced_kmeans(p: &Problem<'_>, init: &[u32]) -> Vec<u32> {
     previous
 }
 
+/// Greedy repair of turf sizes after items were rounded to whole cells: moves items (street
+/// chunks, heavy buildings, or single stops) between neighbouring cells while that reduces the
+/// total excess beyond `tol` doors, choosing each time the move that costs least in squared
+/// distance to the cell centres. Returns the number of moves made.
+pub(crate) fn rebalance(
+    pos: &[[f64; 2]],
+    weight: &[u32],
+    cells: &mut [u32],
+    caps: &[u64],
+    tol: u64,
+) -> usize {
+    let k = caps.len();
+    if k < 2 || pos.is_empty() {
+        return 0;
+    }
+    let mut load = vec![0i64; k];
+    let mut sum = vec![[0.0f64; 2]; k];
+    let mut wsum = vec![0.0f64; k];
+    for (i, &c) in cells.iter().enumerate() {
+        let w = f64::from(weight[i].max(1));
+        load[c as usize] += i64::from(weight[i]);
+        sum[c as usize][0] += w * pos[i][0];
+        sum[c as usize][1] += w * pos[i][1];
+        wsum[c as usize] += w;
+    }
+    let caps: Vec<i64> = caps.iter().map(|&c| c as i64).collect();
+    let tol = tol as i64;
+    let excess = |l: i64, c: i64| ((l - c).abs() - tol).max(0);
+    let centre = |c: usize, sum: &[[f64; 2]], wsum: &[f64]| {
+        if wsum[c] > 0.0 {
+            [sum[c][0] / wsum[c], sum[c][1] / wsum[c]]
+        } else {
+            [0.0, 0.0]
+        }
+    };
+    let mut moves = 0;
+    let max_moves = 4 * pos.len() + 16;
+    // Neighbouring cells, from the centres before repair (they move little).
+    let centres0: Vec<[f64; 2]> = (0..k).map(|c| centre(c, &sum, &wsum)).collect();
+    let near: Vec<Vec<usize>> = (0..k)
+        .map(|a| {
+            let mut o: Vec<(f64, usize)> = (0..k)
+                .filter(|&b| b != a)
+                .map(|b| (dist2(centres0[a], centres0[b]), b))
+                .collect();
+            o.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            o.truncate(NEAR_CELLS);
+            o.into_iter().map(|(_, b)| b).collect()
+        })
+        .collect();
+    while moves < max_moves {
+        if (0..k).all(|c| load[c] <= caps[c] + tol) {
+            break;
+        }
+        let centres: Vec<[f64; 2]> = (0..k).map(|c| centre(c, &sum, &wsum)).collect();
+        let mut best: Option<(f64, usize, usize)> = None;
+        for (i, &c) in cells.iter().enumerate() {
+            let a = c as usize;
+            let w = i64::from(weight[i]);
+            if w == 0 || excess(load[a], caps[a]) == 0 && load[a] <= caps[a] {
+                // Only take from cells above their capacity.
+                continue;
+            }
+            for &b in &near[a] {
+                let before = excess(load[a], caps[a]) + excess(load[b], caps[b]);
+                let after = excess(load[a] - w, caps[a]) + excess(load[b] + w, caps[b]);
+                if after >= before {
+                    continue;
+                }
+                let cost = f64::from(weight[i].max(1))
+                    * (dist2(pos[i], centres[b]) - dist2(pos[i], centres[a]));
+                if best.is_none_or(|(bc, bi, bb)| cost < bc || (cost == bc && (i, b) < (bi, bb))) {
+                    best = Some((cost, i, b));
+                }
+            }
+        }
+        let Some((_, i, b)) = best else {
+            break;
+        };
+        let a = cells[i] as usize;
+        let w = f64::from(weight[i].max(1));
+        load[a] -= i64::from(weight[i]);
+        load[b] += i64::from(weight[i]);
+        sum[a][0] -= w * pos[i][0];
+        sum[a][1] -= w * pos[i][1];
+        wsum[a] -= w;
+        sum[b][0] += w * pos[i][0];
+        sum[b][1] += w * pos[i][1];
+        wsum[b] += w;
+        cells[i] = b as u32;
+        moves += 1;
+    }
+    moves
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,6 +591,29 @@ mod tests {
         let mut sorted_caps = caps;
         sorted_caps.sort_unstable();
         assert_eq!(sorted_load, sorted_caps);
+    }
+
+    #[test]
+    fn rebalance_evens_out_rounded_cells() {
+        // Two cells side by side, the left one with 12 too many doors.
+        let pos: Vec<[f64; 2]> = (0..100)
+            .map(|i| [f64::from(i % 20), f64::from(i / 20)])
+            .collect();
+        let weight = vec![1; 100];
+        let mut cells: Vec<u32> = pos.iter().map(|p| u32::from(p[0] >= 12.0)).collect();
+        let moves = rebalance(&pos, &weight, &mut cells, &[50, 50], 1);
+        let left = cells.iter().filter(|&&c| c == 0).count();
+        assert!((49..=51).contains(&left), "{left}");
+        assert!(moves >= 9);
+        // The moved stops are on the boundary: every cell-1 stop is right of every cell-0 stop
+        // but for the boundary column.
+        let max_left = pos
+            .iter()
+            .zip(&cells)
+            .filter(|(_, c)| **c == 0)
+            .map(|(p, _)| p[0])
+            .fold(0.0, f64::max);
+        assert!(max_left <= 11.0);
     }
 
     #[test]

@@ -15,12 +15,12 @@
 //!   interpenetrate (kept as a reference, not for use).
 //!
 //! With a street network, stops snapped to the same street segment can be given the same
-//! `street` key: they are then cut as one item (long segments in chunks of at most a quarter
+//! `street` key: they are then cut as one item (long segments in chunks of at most an eighth
 //! of a turf), so both sides of a street segment stay in the same turf where possible.
 
 use serde::{Deserialize, Serialize};
 
-use crate::balance::{Problem, balanced_kmeans, fair_caps};
+use crate::balance::{Problem, balanced_kmeans, fair_caps, rebalance};
 use crate::geom::{bbox, hilbert_key};
 
 /// One stop to cut: a position in metres (see [`crate::proj::LocalProjection`]), its doors, the
@@ -60,6 +60,9 @@ pub struct CutParams {
     /// Largest street item, as a fraction of the target: longer street segments are cut in
     /// chunks of this size.
     pub street_chunk: f64,
+    /// Doors a turf may differ from its bureau's fair share before stops are moved to even
+    /// it out (Balanced; matters when stops carry many doors or streets are kept together).
+    pub balance_tolerance: u32,
 }
 
 impl Default for CutParams {
@@ -69,7 +72,8 @@ impl Default for CutParams {
             method: CutMethod::Balanced,
             max_iterations: 25,
             block_turfs: 40,
-            street_chunk: 0.25,
+            street_chunk: 0.125,
+            balance_tolerance: 2,
         }
     }
 }
@@ -216,7 +220,31 @@ fn cut_bureau(stops: &[CutStop], members: &[usize], params: &CutParams) -> Vec<u
     let doors: u64 = items.weight.iter().map(|&w| u64::from(w)).sum();
     let nonzero = items.weight.iter().filter(|&&w| w > 0).count().max(1);
     let k = turf_count(doors, params.target_doors).min(nonzero);
-    let item_cells = partition(&items.pos, &items.weight, k, params);
+    let mut item_cells = partition(&items.pos, &items.weight, k, params);
+    if params.method != CutMethod::Balanced || k < 2 {
+        return items.item_of.iter().map(|&it| item_cells[it]).collect();
+    }
+    // Heavy buildings are indivisible, so the transport's rounding can leave some turfs off
+    // size: even them out by moving whole stops between neighbouring turfs. Not done when
+    // street segments are kept together: moving chunks of street makes turfs interpenetrate
+    // (measured on Monaco: overlap 1.05 → 1.10 for a standard deviation 3.1 → 1.8 doors).
+    if members.iter().any(|&i| stops[i].street.is_some()) {
+        return items.item_of.iter().map(|&it| item_cells[it]).collect();
+    }
+    let ncell = item_cells
+        .iter()
+        .map(|&c| c as usize + 1)
+        .max()
+        .unwrap_or(1)
+        .max(k);
+    let caps = fair_caps(doors, ncell, &vec![0; ncell]);
+    rebalance(
+        &items.pos,
+        &items.weight,
+        &mut item_cells,
+        &caps,
+        u64::from(params.balance_tolerance),
+    );
     items.item_of.iter().map(|&it| item_cells[it]).collect()
 }
 

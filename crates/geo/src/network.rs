@@ -299,6 +299,8 @@ pub struct Snap {
     /// Street segment (stretch between junctions) of the edge.
     pub segment: u32,
     pub component: u32,
+    /// Side of the street: 0 left of the edge's direction, 1 right.
+    pub side: u8,
 }
 
 /// Statistics of the network and of a snapping.
@@ -531,7 +533,9 @@ impl RoutingGraph {
         let e = self.tree.nearest_neighbor(p)?;
         let (t, q) = project_on_segment(p, e.a, e.b);
         let edge = e.edge as usize;
+        let cross = (e.b[0] - e.a[0]) * (p[1] - e.a[1]) - (e.b[1] - e.a[1]) * (p[0] - e.a[0]);
         Some(Snap {
+            side: u8::from(cross < 0.0),
             edge: e.edge,
             along: t * self.edge_len[edge],
             offset: dist(p, q),
@@ -542,7 +546,8 @@ impl RoutingGraph {
 
     /// Walking distances between snapped stops (`points` are their projected positions, used
     /// for the fallback between components). Distances include the walk from the street to
-    /// each door.
+    /// each door, except between neighbours on the same side of the same street segment, who
+    /// are joined in a straight line along the facades.
     pub fn distance_matrix(
         &self,
         snaps: &[Snap],
@@ -624,7 +629,14 @@ impl RoutingGraph {
                     }
                 }
                 let value = if best.is_finite() {
-                    best + si.offset + sj.offset
+                    let via_street = best + si.offset + sj.offset;
+                    if si.segment == sj.segment && si.side == sj.side {
+                        // Neighbours on the same side of a street walk along the facades,
+                        // not back to the centre line and out again.
+                        via_street.min(dist(points[i], points[j]))
+                    } else {
+                        via_street
+                    }
                 } else {
                     stats.disconnected_pairs += 1;
                     dist(points[i], points[j]) * DISCONNECTED_DETOUR

@@ -312,12 +312,6 @@ fn parity(number: &str) -> Option<u8> {
     digits.parse::<u64>().ok().map(|n| (n % 2) as u8)
 }
 
-/// Side of the street of a stop relative to its snapped edge (left = 0, right = 1).
-fn side_of_edge(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> u8 {
-    let cross = (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]);
-    u8::from(cross < 0.0)
-}
-
 /// Runs the command: reads doors (and optionally an OSM PBF network), cuts, orders, writes
 /// `id,turf,order` and returns the report.
 pub fn run_turfs<R: Read, N: Read + Send, W: Write>(
@@ -418,10 +412,9 @@ pub fn run_turfs<R: Read, N: Read + Send, W: Write>(
                 let s = *street_names.entry(st.to_lowercase()).or_insert(n);
                 return parity(num).map(|p| (s, p));
             }
-            let g = graph.as_ref()?;
+            graph.as_ref()?;
             let snap = snaps[i].filter(|s| s.offset <= options.max_snap_m)?;
-            let (a, b) = g.edge_ends(snap.edge);
-            Some((u32::MAX - snap.segment, side_of_edge(pos[i], a, b)))
+            Some((u32::MAX - snap.segment, snap.side))
         })
         .collect();
 
