@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::electoral::*;
 use crate::types::*;
 use crate::{StorageError, Store};
 use std::sync::Arc;
@@ -32,7 +33,9 @@ macro_rules! contract_suite {
             invites_are_redeemed_once_each,
             invites_expire,
             concurrent_redeems_of_the_last_use,
-            every_write_is_audited
+            every_write_is_audited,
+            imports_store_results_census_and_shapes,
+            failed_imports_leave_nothing
         );
     };
     (@each $setup:expr; $($name:ident),* $(,)?) => {
@@ -1097,4 +1100,214 @@ pub async fn every_write_is_audited(store: Arc<dyn Store>) {
     // Another campaign's log is separate.
     let other = campaign(store, "audit-other").await;
     assert_eq!(store.audit_log(other.id, 100, None).await.unwrap().len(), 1);
+}
+
+fn paris_batch(source: &str, votes_macron: u64) -> ImportBatch {
+    use TerritoryKind::*;
+    let row = |bureau: &str, inscrits: u64, m: u64, f: u64| ResultRow {
+        kind: TerritoryKind::Bureau,
+        area: bureau.into(),
+        counts: Counts {
+            inscrits,
+            abstentions: inscrits - (m + f + 10),
+            votants: m + f + 10,
+            blancs: 6,
+            nuls: 4,
+            exprimes: m + f,
+        },
+        candidates: vec![
+            CandidateVotes {
+                panel: Some(4),
+                name: "Emmanuel MACRON".into(),
+                nuance: None,
+                bloc: Some("centre".into()),
+                votes: m,
+            },
+            CandidateVotes {
+                panel: Some(5),
+                name: "François FILLON".into(),
+                nuance: None,
+                bloc: Some("right".into()),
+                votes: f,
+            },
+        ],
+    };
+    ImportBatch {
+        source: source.into(),
+        territories: paris(),
+        elections: vec![ElectionData {
+            election: NewElection { code: "2017_pres_t1".into(), kind: "presidential".into(), year: 2017, round: 1, label: "Présidentielle 2017, 1er tour".into() },
+            rows: vec![row("75056_1801", 1000, votes_macron, 200), row("75056_1901", 800, 250, 150)],
+        }],
+        census: vec![
+            CensusRow { kind: Iris, code: "751186901".into(), source: "diplomes-2015".into(), variable: "P15_NSCOL15P_SUP".into(), value: 1234.5 },
+            CensusRow { kind: Iris, code: "751186901".into(), source: "diplomes-2015".into(), variable: "P15_NSCOL15P".into(), value: 2000.0 },
+        ],
+        shapes: vec![ShapeRow {
+            kind: Bureau,
+            code: "75056_1801".into(),
+            geometry: r#"{"type":"Polygon","coordinates":[[[2.34,48.89],[2.35,48.89],[2.35,48.9],[2.34,48.89]]]}"#.into(),
+            bbox: [2.34, 48.89, 2.35, 48.9],
+            valid: true,
+        }],
+    }
+}
+
+pub async fn imports_store_results_census_and_shapes(store: Arc<dyn Store>) {
+    let store = &*store;
+    let c = campaign(store, "import").await.id;
+    let out = store
+        .apply_import(&Audit::cli(), c, &paris_batch("paris.csv", 300))
+        .await
+        .unwrap();
+    assert_eq!(out.territories_created, 10);
+    assert_eq!(out.bureaux_with_results, 2);
+    assert_eq!(out.candidate_rows, 4);
+    assert_eq!(out.census_values, 2);
+    assert_eq!(out.shapes, 1);
+    let elections = store.elections(c).await.unwrap();
+    assert_eq!(elections.len(), 1);
+    assert_eq!(elections[0].bureaux, 2);
+    assert_eq!(elections[0].source, "paris.csv");
+    let e = store.election_by_code(c, "2017_pres_t1").await.unwrap();
+    let all = store
+        .bureau_results(c, e.id, &Scope::Campaign)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    let b1801 = store
+        .territory_by_code(c, TerritoryKind::Bureau, "75056_1801")
+        .await
+        .unwrap();
+    let r = all.iter().find(|r| r.territory_id == b1801.id).unwrap();
+    assert_eq!(r.counts.inscrits, 1000);
+    assert_eq!(r.counts.exprimes, 500);
+    assert_eq!(r.candidates[0].name, "Emmanuel MACRON");
+    assert_eq!(r.candidates[0].votes, 300);
+    assert_eq!(r.candidates[1].bloc.as_deref(), Some("right"));
+    // Scoped: the 18th only.
+    let a18 = store
+        .territory_by_code(c, TerritoryKind::Arrondissement, "75118")
+        .await
+        .unwrap();
+    let in18 = store
+        .bureau_results(c, e.id, &Scope::Within(vec![a18.path.clone()]))
+        .await
+        .unwrap();
+    assert_eq!(in18.len(), 1);
+    let shapes = store
+        .shapes(
+            c,
+            TerritoryKind::Bureau,
+            &Scope::Within(vec![a18.path.clone()]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(shapes.len(), 1);
+    assert!(shapes[0].geometry.contains("Polygon"));
+    let a19 = store
+        .territory_by_code(c, TerritoryKind::Arrondissement, "75119")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .shapes(c, TerritoryKind::Bureau, &Scope::Within(vec![a19.path]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let iris = store
+        .territory_by_code(c, TerritoryKind::Iris, "751186901")
+        .await
+        .unwrap();
+    let census = store.census_of(c, iris.id).await.unwrap();
+    assert_eq!(
+        census,
+        vec![
+            (
+                "diplomes-2015".to_string(),
+                "P15_NSCOL15P".to_string(),
+                2000.0
+            ),
+            (
+                "diplomes-2015".to_string(),
+                "P15_NSCOL15P_SUP".to_string(),
+                1234.5
+            ),
+        ]
+    );
+    // Re-importing replaces: same counts, the new figures, no duplicate.
+    let again = store
+        .apply_import(&Audit::cli(), c, &paris_batch("paris-v2.csv", 310))
+        .await
+        .unwrap();
+    assert_eq!(again.territories_created, 0);
+    let elections = store.elections(c).await.unwrap();
+    assert_eq!(elections.len(), 1);
+    let e2 = store.election_by_code(c, "2017_pres_t1").await.unwrap();
+    let r = store
+        .bureau_results(c, e2.id, &Scope::Campaign)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.iter()
+            .find(|r| r.territory_id == b1801.id)
+            .unwrap()
+            .candidates[0]
+            .votes,
+        310
+    );
+    assert_eq!(store.census_of(c, iris.id).await.unwrap().len(), 2);
+    assert!(matches!(
+        store.election_by_code(c, "2022_pres_t1").await.unwrap_err(),
+        StorageError::NotFound { .. }
+    ));
+    let log = store.audit_log(c, 10, None).await.unwrap();
+    assert_eq!(log[0].action, "import.apply");
+    assert_eq!(log[0].target, "paris-v2.csv");
+}
+
+pub async fn failed_imports_leave_nothing(store: Arc<dyn Store>) {
+    let store = &*store;
+    let c = campaign(store, "import-fail").await.id;
+    // A bureau the file names but does not place in the territory: the whole import is refused,
+    // territories included.
+    let mut bad = paris_batch("bad.csv", 300);
+    bad.elections[0].rows[1].area = "75056_2001".into();
+    let err = store
+        .apply_import(&Audit::cli(), c, &bad)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("75056_2001"), "{err}");
+    assert!(
+        store
+            .territories(c, &TerritoryQuery::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.elections(c).await.unwrap().is_empty());
+    // A bureau twice in one election.
+    let mut twice = paris_batch("twice.csv", 300);
+    twice.elections[0].rows[1].area = "75056_1801".into();
+    let err = store
+        .apply_import(&Audit::cli(), c, &twice)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("twice"), "{err}");
+    // A good import, then a bad one: the good one is intact.
+    store
+        .apply_import(&Audit::cli(), c, &paris_batch("good.csv", 300))
+        .await
+        .unwrap();
+    let mut nan = paris_batch("nan.csv", 400);
+    nan.census[0].value = f64::NAN;
+    assert!(store.apply_import(&Audit::cli(), c, &nan).await.is_err());
+    let e = store.election_by_code(c, "2017_pres_t1").await.unwrap();
+    assert_eq!(e.source, "good.csv");
+    let r = store
+        .bureau_results(c, e.id, &Scope::Campaign)
+        .await
+        .unwrap();
+    assert!(r.iter().any(|r| r.candidates[0].votes == 300));
 }

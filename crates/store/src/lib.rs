@@ -8,10 +8,19 @@
 //! server-wide: one person may work on several campaigns.
 //!
 //! Every write takes an [`Audit`] and appends to the audit log in the same transaction.
+//!
+//! Callers bring the traits into scope with `use terrain_store::prelude::*`.
 
+/// The storage traits, to call their methods on an `Arc<dyn Store>`.
+pub mod prelude {
+    pub use crate::{ElectoralStore, Store};
+}
+
+mod electoral;
 mod error;
 mod postgres;
 mod sql;
+mod sql_electoral;
 mod sqlite;
 mod types;
 
@@ -28,15 +37,17 @@ use terrain_model::{
 };
 use time::OffsetDateTime;
 
+pub use electoral::*;
 pub use error::{Result, StorageError, redact_url};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
 
 /// Everything Terrain keeps. Implemented by [`SqliteStore`] and [`PgStore`]; the contract
-/// suite in [`contract`] is run against both.
+/// suite in [`contract`] is run against both. The official data (results, census, shapes) is
+/// in the [`ElectoralStore`] part.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ElectoralStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Checks that the database answers.

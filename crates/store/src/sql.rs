@@ -521,6 +521,101 @@ macro_rules! sql_store {
             }
         }
 
+        impl $store {
+            /// Creates or renames territories (matched on kind + code) inside `tx`, in bulk:
+            /// the campaign's tree is read once, new nodes are inserted many rows at a time.
+            /// Returns the nodes in input order and how many were created.
+            pub(crate) async fn upsert_territories_tx(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                campaign: CampaignId,
+                items: &[$crate::types::NewTerritory],
+            ) -> $crate::error::Result<(Vec<Territory>, u64)> {
+                let rows: Vec<TerritoryRow> = sqlx::query_as(
+                    "SELECT campaign_id, id, kind, code, name, parent_id, path FROM territories WHERE campaign_id = $1")
+                    .bind(campaign.0).fetch_all(&mut **tx).await?;
+                let mut known: std::collections::HashMap<(TerritoryKind, String), Territory> =
+                    std::collections::HashMap::with_capacity(rows.len() + items.len());
+                for r in rows {
+                    let t = Territory::try_from(r)?;
+                    known.insert((t.kind, t.code.clone()), t);
+                }
+                let mut out = Vec::with_capacity(items.len());
+                let mut new: Vec<Territory> = Vec::new();
+                let mut renames: Vec<(TerritoryId, String)> = Vec::new();
+                for item in items {
+                    let code = check_territory(item)?;
+                    let parent = match &item.parent {
+                        None => None,
+                        Some((pkind, pcode)) => {
+                            let pcode = pkind.normalise_code(pcode).map_err(|e| StorageError::Invalid {
+                                what: "territory", reason: format!("parent of {} {code}: {e}", item.kind),
+                            })?;
+                            match known.get(&(*pkind, pcode.clone())) {
+                                Some(p) => Some(p.clone()),
+                                None => return Err(StorageError::Invalid {
+                                    what: "territory",
+                                    reason: format!("parent {pkind} {pcode} of {} {code} does not exist (send parents first)", item.kind),
+                                }),
+                            }
+                        }
+                    };
+                    if let Some(p) = &parent {
+                        check_nesting(p.kind, item.kind, &code)?;
+                    }
+                    let name = item.name.trim().to_string();
+                    let key = (item.kind, code.clone());
+                    let t = match known.get_mut(&key) {
+                        Some(t) => {
+                            if t.parent_id != parent.as_ref().map(|p| p.id) {
+                                return Err(StorageError::Invalid {
+                                    what: "territory",
+                                    reason: format!("{} {code} already exists under another parent", item.kind),
+                                });
+                            }
+                            if t.name != name {
+                                t.name = name;
+                                renames.push((t.id, t.name.clone()));
+                            }
+                            t.clone()
+                        }
+                        None => {
+                            let path = match &parent {
+                                Some(p) => p.path.child(item.kind, &code),
+                                None => TerritoryPath::root(item.kind, &code),
+                            };
+                            let t = Territory {
+                                id: TerritoryId::new(),
+                                campaign_id: campaign,
+                                kind: item.kind,
+                                code,
+                                name,
+                                parent_id: parent.as_ref().map(|p| p.id),
+                                path,
+                            };
+                            known.insert(key, t.clone());
+                            new.push(t.clone());
+                            t
+                        }
+                    };
+                    out.push(t);
+                }
+                for chunk in new.chunks(1000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO territories (campaign_id, id, kind, code, name, parent_id, path) ");
+                    qb.push_values(chunk, |mut b, t| {
+                        b.push_bind(campaign.0).push_bind(t.id.0).push_bind(t.kind.as_str()).push_bind(t.code.clone())
+                            .push_bind(t.name.clone()).push_bind(t.parent_id.map(|p| p.0)).push_bind(t.path.as_str().to_string());
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+                for (id, name) in &renames {
+                    sqlx::query("UPDATE territories SET name = $1 WHERE campaign_id = $2 AND id = $3")
+                        .bind(name).bind(campaign.0).bind(id.0).execute(&mut **tx).await?;
+                }
+                Ok((out, new.len() as u64))
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::Store for $store {
             fn backend(&self) -> $crate::types::Backend {
@@ -596,82 +691,7 @@ macro_rules! sql_store {
             ) -> $crate::error::Result<Vec<Territory>> {
                 self.campaign(campaign).await?;
                 let mut tx = self.pool.begin().await?;
-                let mut out = Vec::with_capacity(items.len());
-                let mut created = 0u64;
-                for item in items {
-                    let code = check_territory(item)?;
-                    let parent: Option<TerritoryRow> = match &item.parent {
-                        None => None,
-                        Some((pkind, pcode)) => {
-                            let pcode = pkind.normalise_code(pcode).map_err(|e| StorageError::Invalid {
-                                what: "territory", reason: format!("parent of {} {code}: {e}", item.kind),
-                            })?;
-                            let p: Option<TerritoryRow> = sqlx::query_as(
-                                "SELECT campaign_id, id, kind, code, name, parent_id, path FROM territories \
-                                 WHERE campaign_id = $1 AND kind = $2 AND code = $3")
-                                .bind(campaign.0).bind(pkind.as_str()).bind(&pcode)
-                                .fetch_optional(&mut *tx).await?;
-                            match p {
-                                Some(p) => Some(p),
-                                None => return Err(StorageError::Invalid {
-                                    what: "territory",
-                                    reason: format!("parent {pkind} {pcode} of {} {code} does not exist (send parents first)", item.kind),
-                                }),
-                            }
-                        }
-                    };
-                    let parent = parent.map(Territory::try_from).transpose()?;
-                    if let Some(p) = &parent {
-                        check_nesting(p.kind, item.kind, &code)?;
-                    }
-                    let existing: Option<TerritoryRow> = sqlx::query_as(
-                        "SELECT campaign_id, id, kind, code, name, parent_id, path FROM territories \
-                         WHERE campaign_id = $1 AND kind = $2 AND code = $3")
-                        .bind(campaign.0).bind(item.kind.as_str()).bind(&code)
-                        .fetch_optional(&mut *tx).await?;
-                    let name = item.name.trim().to_string();
-                    let t = match existing {
-                        Some(row) => {
-                            let mut t = Territory::try_from(row)?;
-                            if t.parent_id != parent.as_ref().map(|p| p.id) {
-                                return Err(StorageError::Invalid {
-                                    what: "territory",
-                                    reason: format!("{} {code} already exists under another parent", item.kind),
-                                });
-                            }
-                            if t.name != name {
-                                sqlx::query("UPDATE territories SET name = $1 WHERE campaign_id = $2 AND id = $3")
-                                    .bind(&name).bind(campaign.0).bind(t.id.0)
-                                    .execute(&mut *tx).await?;
-                                t.name = name;
-                            }
-                            t
-                        }
-                        None => {
-                            let path = match &parent {
-                                Some(p) => p.path.child(item.kind, &code),
-                                None => TerritoryPath::root(item.kind, &code),
-                            };
-                            let t = Territory {
-                                id: TerritoryId::new(),
-                                campaign_id: campaign,
-                                kind: item.kind,
-                                code,
-                                name,
-                                parent_id: parent.as_ref().map(|p| p.id),
-                                path,
-                            };
-                            sqlx::query("INSERT INTO territories (campaign_id, id, kind, code, name, parent_id, path) \
-                                         VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                                .bind(campaign.0).bind(t.id.0).bind(t.kind.as_str()).bind(&t.code)
-                                .bind(&t.name).bind(t.parent_id.map(|p| p.0)).bind(t.path.as_str())
-                                .execute(&mut *tx).await?;
-                            created += 1;
-                            t
-                        }
-                    };
-                    out.push(t);
-                }
+                let (out, created) = Self::upsert_territories_tx(&mut tx, campaign, items).await?;
                 Self::write_audit(&mut tx, audit, Some(campaign.0), "territory.upsert", campaign.to_string(),
                     serde_json::json!({"items": items.len(), "created": created})).await?;
                 tx.commit().await?;
@@ -750,34 +770,66 @@ macro_rules! sql_store {
             #[tracing::instrument(skip(self, audit, items), fields(n = items.len()))]
             async fn add_addresses(&self, audit: &$crate::types::Audit, campaign: CampaignId, items: &[terrain_model::NewAddress]) -> $crate::error::Result<Vec<AddressId>> {
                 self.campaign(campaign).await?;
+                for (i, a) in items.iter().enumerate() {
+                    if !(a.lon.is_finite() && a.lat.is_finite() && (-180.0..=180.0).contains(&a.lon) && (-90.0..=90.0).contains(&a.lat)) {
+                        return Err(StorageError::Invalid { what: "address", reason: format!("item {i} ({}): position ({}, {}) is not a longitude/latitude", a.street, a.lon, a.lat) });
+                    }
+                }
                 let mut tx = self.pool.begin().await?;
                 let mut ids = Vec::with_capacity(items.len());
                 let mut created = 0u64;
-                for a in items {
-                    if !(a.lon.is_finite() && a.lat.is_finite() && (-180.0..=180.0).contains(&a.lon) && (-90.0..=90.0).contains(&a.lat)) {
-                        return Err(StorageError::Invalid { what: "address", reason: format!("position ({}, {}) is not a longitude/latitude", a.lon, a.lat) });
-                    }
-                    if let Some(ban) = &a.ban_id {
-                        let found: Option<(uuid::Uuid,)> = sqlx::query_as("SELECT id FROM addresses WHERE campaign_id = $1 AND ban_id = $2")
-                            .bind(campaign.0).bind(ban).fetch_optional(&mut *tx).await?;
-                        if let Some((id,)) = found {
-                            ids.push(AddressId(id));
-                            continue;
+                for chunk in items.chunks(1000) {
+                    let fresh: Vec<AddressId> = chunk.iter().map(|_| AddressId::new()).collect();
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO addresses (campaign_id, id, ban_id, number, rep, street, postcode, commune, lon, lat, bureau_id, iris_id, doors_estimated) ");
+                    qb.push_values(chunk.iter().zip(&fresh), |mut b, (a, id)| {
+                        b.push_bind(campaign.0).push_bind(id.0).push_bind(a.ban_id.clone()).push_bind(a.number.clone())
+                            .push_bind(a.rep.clone()).push_bind(a.street.clone()).push_bind(a.postcode.clone())
+                            .push_bind(a.commune.as_str().to_string()).push_bind(a.lon).push_bind(a.lat)
+                            .push_bind(a.bureau_id.map(|t| t.0)).push_bind(a.iris_id.map(|t| t.0))
+                            .push_bind(i64::from(a.doors_estimated));
+                    });
+                    qb.push(" ON CONFLICT (campaign_id, ban_id) DO NOTHING RETURNING id");
+                    let inserted: std::collections::HashSet<uuid::Uuid> = qb.build_query_as::<(uuid::Uuid,)>()
+                        .fetch_all(&mut *tx).await?.into_iter().map(|(u,)| u).collect();
+                    // Addresses already stored (same BAN id) keep their id and buildings.
+                    let existing: std::collections::HashMap<String, uuid::Uuid> = {
+                        let missing: Vec<&str> = chunk.iter().zip(&fresh)
+                            .filter(|(_, id)| !inserted.contains(&id.0))
+                            .filter_map(|(a, _)| a.ban_id.as_deref()).collect();
+                        if missing.is_empty() {
+                            std::collections::HashMap::new()
+                        } else {
+                            let mut q = sqlx::QueryBuilder::<$db>::new("SELECT ban_id, id FROM addresses WHERE campaign_id = ");
+                            q.push_bind(campaign.0);
+                            q.push(" AND ban_id IN (");
+                            let mut sep = q.separated(", ");
+                            for b in &missing {
+                                sep.push_bind(b.to_string());
+                            }
+                            q.push(")");
+                            q.build_query_as::<(String, uuid::Uuid)>().fetch_all(&mut *tx).await?.into_iter().collect()
+                        }
+                    };
+                    let mut buildings = Vec::new();
+                    for (a, id) in chunk.iter().zip(&fresh) {
+                        if inserted.contains(&id.0) {
+                            created += 1;
+                            buildings.push((BuildingId::new(), *id, i32::try_from(a.doors_estimated).unwrap_or(i32::MAX)));
+                            ids.push(*id);
+                        } else {
+                            let known = a.ban_id.as_ref().and_then(|b| existing.get(b)).copied()
+                                .ok_or_else(|| StorageError::Invalid { what: "address", reason: format!("{} was neither stored nor found", a.street) })?;
+                            ids.push(AddressId(known));
                         }
                     }
-                    let id = AddressId::new();
-                    sqlx::query("INSERT INTO addresses (campaign_id, id, ban_id, number, rep, street, postcode, commune, lon, lat, bureau_id, iris_id, doors_estimated) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
-                        .bind(campaign.0).bind(id.0).bind(&a.ban_id).bind(&a.number).bind(&a.rep).bind(&a.street)
-                        .bind(&a.postcode).bind(a.commune.as_str()).bind(a.lon).bind(a.lat)
-                        .bind(a.bureau_id.map(|t| t.0)).bind(a.iris_id.map(|t| t.0)).bind(i64::from(a.doors_estimated))
-                        .execute(&mut *tx).await?;
-                    sqlx::query("INSERT INTO buildings (campaign_id, id, address_id, label, doors) VALUES ($1, $2, $3, $4, $5)")
-                        .bind(campaign.0).bind(BuildingId::new().0).bind(id.0).bind("")
-                        .bind(i32::try_from(a.doors_estimated).unwrap_or(i32::MAX))
-                        .execute(&mut *tx).await?;
-                    created += 1;
-                    ids.push(id);
+                    if !buildings.is_empty() {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO buildings (campaign_id, id, address_id, label, doors) ");
+                        qb.push_values(&buildings, |mut b, (bid, aid, doors)| {
+                            b.push_bind(campaign.0).push_bind(bid.0).push_bind(aid.0).push_bind("").push_bind(*doors);
+                        });
+                        qb.build().execute(&mut *tx).await?;
+                    }
                 }
                 Self::write_audit(&mut tx, audit, Some(campaign.0), "address.add", campaign.to_string(),
                     serde_json::json!({"items": items.len(), "created": created})).await?;

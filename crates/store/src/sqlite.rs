@@ -65,6 +65,7 @@ impl SqliteStore {
 }
 
 sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+crate::sql_electoral::electoral_store!(SqliteStore, sqlx::Sqlite);
 
 #[cfg(test)]
 mod tests {
