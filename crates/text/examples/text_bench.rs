@@ -4,7 +4,8 @@
 //! ```text
 //! text_bench lemmas  ANSWERS.csv COLUMN OUT.jsonl          tokens and lemmas per answer
 //! text_bench themes  ANSWERS.csv COLUMN OUTDIR [K_MIN K_MAX [whole]] matrices, vocabulary, themes, timings
-//! text_bench scale   ANSWERS.csv COLUMN N SEED             resample N answers and time analyse
+//! text_bench scale   ANSWERS.csv COLUMN N SEED [items]     resample N answers (or items) and time analyse
+//! text_bench stages  ANSWERS.csv COLUMN N                  time each stage on N resampled answers
 //! ```
 
 use std::fs::File;
@@ -150,11 +151,13 @@ fn themes(
     let counts = corpus.counts.select_rows(&usable);
     let usable_answer: Vec<usize> = usable.iter().map(|&r| item_answer[r]).collect();
     let postings = Postings::grouped(&counts, &usable_answer, texts.len());
-    let mut per_seed = Vec::new();
-    for seed in 0..5u64 {
+    // five fits from five seeds on all items (stability across seeds), and five fits on
+    // seeded 80 % subsamples of the items (stability across data); the anchors refit the same
+    let run = |rows: Option<&[usize]>, seed: u64| -> serde_json::Value {
+        let data = rows.map_or_else(|| x.clone(), |r| x.select_rows(r));
         let t = Instant::now();
         let mut f = fit(
-            &x,
+            &data,
             &NmfOptions {
                 k: analysis.k,
                 seed,
@@ -166,16 +169,32 @@ fn themes(
         f.normalize();
         let tops: Vec<Vec<usize>> = (0..f.k).map(|l| f.top_features(l, 10)).collect();
         let coherence = tops.iter().map(|t| postings.coherence(t)).sum::<f64>() / f.k as f64;
-        per_seed.push(serde_json::json!({
+        serde_json::json!({
             "seed": seed, "seconds": secs, "iterations": f.iterations, "residual": f.residual,
             "coherence": coherence, "top": tops,
-        }));
-    }
-    let tops: Vec<Vec<Vec<usize>>> = per_seed
-        .iter()
-        .map(|s| serde_json::from_value(s["top"].clone()).unwrap_or_default())
+        })
+    };
+    let per_seed: Vec<serde_json::Value> = (0..5u64).map(|seed| run(None, seed)).collect();
+    let subsets: Vec<Vec<usize>> = (0..5u64)
+        .map(|s| {
+            let mut rng = ChaCha8Rng::seed_from_u64(100 + s);
+            let mut rows: Vec<usize> = (0..x.n_rows)
+                .filter(|_| rng.random::<f64>() < 0.8)
+                .collect();
+            rows.sort_unstable();
+            rows
+        })
         .collect();
-    let stability = terrain_text::coherence::stability(&tops);
+    let per_subset: Vec<serde_json::Value> =
+        subsets.iter().map(|rows| run(Some(rows), 0)).collect();
+    std::fs::write(dir.join("subsets.json"), serde_json::to_string(&subsets)?)?;
+    let tops_of = |fits: &[serde_json::Value]| -> Vec<Vec<Vec<usize>>> {
+        fits.iter()
+            .map(|s| serde_json::from_value(s["top"].clone()).unwrap_or_default())
+            .collect()
+    };
+    let stability = terrain_text::coherence::stability(&tops_of(&per_seed));
+    let stability_subsets = terrain_text::coherence::stability(&tops_of(&per_subset));
 
     write_matrix_market(&dir.join("tfidf.mtx"), &x)?;
     write_matrix_market(&dir.join("counts.mtx"), &counts)?;
@@ -204,6 +223,8 @@ fn themes(
         "stability_selection": analysis.stability,
         "fits": per_seed,
         "stability_5_seeds": stability,
+        "subset_fits": per_subset,
+        "stability_5_subsets": stability_subsets,
         "themes": analysis.themes.iter().map(|t| serde_json::json!({
             "id": t.id, "label": t.label, "share": t.share.estimate, "lower": t.share.lower, "upper": t.share.upper,
             "mention": t.mention_share.estimate,
@@ -225,30 +246,140 @@ fn themes(
     Ok(())
 }
 
-fn scale(path: &str, column: &str, n: usize, seed: u64) -> Res<()> {
+/// CPU time of this process (user + system), from /proc: less sensitive than wall time to
+/// the other jobs of a shared machine.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // fields after the command name (which is in parentheses)
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Resamples `n` answers (whole contributions, or their items when `unit` is "items") and
+/// times `analyse` on them.
+fn scale(path: &str, column: &str, n: usize, seed: u64, unit: &str) -> Res<()> {
     let texts = read_column(path, column)?;
-    let texts: Vec<&String> = texts.iter().filter(|t| !t.trim().is_empty()).collect();
+    let pool: Vec<&str> = if unit == "items" {
+        texts
+            .iter()
+            .flat_map(|t| segments(t, 4).into_iter().map(move |(a, b)| &t[a..b]))
+            .collect()
+    } else {
+        texts
+            .iter()
+            .map(String::as_str)
+            .filter(|t| !t.trim().is_empty())
+            .collect()
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let sample: Vec<&str> = (0..n)
-        .map(|_| texts[rng.random_range(0..texts.len())].as_str())
+        .map(|_| pool[rng.random_range(0..pool.len())])
         .collect();
     let chars: usize = sample.iter().map(|t| t.chars().count()).sum();
     let options = ThemeOptions::default();
-    let lem = Lemmatizer::french()?;
-    let t0 = Instant::now();
-    let corpus = build_corpus(&sample, lem, &options.features)?;
-    let t_features = t0.elapsed().as_secs_f64();
-    drop(corpus);
-    let t1 = Instant::now();
+    let _ = Lemmatizer::french()?;
+    let (w0, c0) = (Instant::now(), cpu_seconds());
     let analysis = analyse(&sample, None, None, &options)?;
-    let t_total = t1.elapsed().as_secs_f64();
+    let (wall, cpu) = (w0.elapsed().as_secs_f64(), cpu_seconds() - c0);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "{}",
         serde_json::json!({
-            "answers": n, "characters": chars, "k": analysis.k, "usable": analysis.usable,
-            "seconds_features": t_features, "seconds_total": t_total,
+            "unit": unit, "answers": n, "characters": chars, "items": analysis.items, "k": analysis.k,
+            "usable": analysis.usable, "wall_seconds": wall, "cpu_seconds": cpu,
             "vocabulary": analysis.vocabulary, "coherence": analysis.coherence,
+            "loadavg": load.split_whitespace().next().unwrap_or(""),
         })
+    );
+    Ok(())
+}
+
+/// Time of each stage of feature extraction, one thread, on N resampled answers.
+fn stages(path: &str, column: &str, n: usize) -> Res<()> {
+    let texts = read_column(path, column)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let sample: Vec<&str> = (0..n)
+        .map(|_| texts[rng.random_range(0..texts.len())].as_str())
+        .collect();
+    let lem = Lemmatizer::french()?;
+    let t = Instant::now();
+    let items: Vec<&str> = sample
+        .iter()
+        .flat_map(|t| segments(t, 4).into_iter().map(move |(a, b)| &t[a..b]))
+        .collect();
+    eprintln!(
+        "segments  {:.3} s ({} items)",
+        t.elapsed().as_secs_f64(),
+        items.len()
+    );
+    let t = Instant::now();
+    let normalized: Vec<String> = items.iter().map(|t| normalize(t)).collect();
+    eprintln!("normalize {:.3} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let tokens: Vec<_> = normalized.iter().map(|t| tokenize(t)).collect();
+    eprintln!(
+        "tokenize  {:.3} s ({} tokens)",
+        t.elapsed().as_secs_f64(),
+        tokens.iter().map(Vec::len).sum::<usize>()
+    );
+    let t = Instant::now();
+    let lemmas: usize = tokens.iter().map(|t| lem.lemmatize(t).len()).sum();
+    eprintln!(
+        "lemmatize {:.3} s ({lemmas}, uncached)",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let template = template_lines(&sample, &Default::default());
+    eprintln!("template  {:.3} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let options = terrain_text::features::FeatureOptions {
+        threads: 1,
+        ..Default::default()
+    };
+    let corpus = build_corpus_with_template(&items, lem, &options, Some(template))?;
+    eprintln!(
+        "corpus    {:.3} s (1 thread, all stages)",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let options = terrain_text::features::FeatureOptions {
+        threads: 1,
+        phrases: terrain_text::features::PhraseOptions {
+            enabled: false,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let _ = build_corpus(&items, lem, &options)?;
+    eprintln!(
+        "corpus    {:.3} s (1 thread, no phrases)",
+        t.elapsed().as_secs_f64()
+    );
+    let x = corpus.tfidf;
+    let t = Instant::now();
+    let f = fit(
+        &x,
+        &NmfOptions {
+            k: 10,
+            seed: 1,
+            ..NmfOptions::default()
+        },
+        None,
+    );
+    eprintln!(
+        "nmf k=10  {:.3} s ({} iterations, {} rows, nnz {})",
+        t.elapsed().as_secs_f64(),
+        f.iterations,
+        x.n_rows,
+        x.nnz()
     );
     Ok(())
 }
@@ -268,7 +399,14 @@ fn main() -> Res<()> {
             let whole = args.get(7).is_some_and(|s| s == "whole");
             themes(arg(2)?, arg(3)?, arg(4)?, k_min, k_max, whole)
         }
-        "scale" => scale(arg(2)?, arg(3)?, arg(4)?.parse()?, arg(5)?.parse()?),
+        "scale" => scale(
+            arg(2)?,
+            arg(3)?,
+            arg(4)?.parse()?,
+            arg(5)?.parse()?,
+            args.get(6).map_or("answers", String::as_str),
+        ),
+        "stages" => stages(arg(2)?, arg(3)?, arg(4)?.parse()?),
         other => Err(format!("unknown command {other}").into()),
     }
 }

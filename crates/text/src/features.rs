@@ -18,10 +18,12 @@
 
 use std::collections::HashMap;
 
+use crate::fxhash::FxHashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::TextError;
-use crate::lemma::{Lemmatizer, Reduction};
+use crate::lemma::{Context, Lemmatizer, Reduction};
 use crate::lexicon::is_stop;
 use crate::normalize::normalize;
 use crate::token::{TokenKind, tokenize};
@@ -112,6 +114,8 @@ pub struct FeatureOptions {
     pub boilerplate_fraction: f64,
     /// Minimum number of answers for a line to count as template text.
     pub boilerplate_min_docs: usize,
+    /// Threads used to normalise and encode texts (results do not depend on it).
+    pub threads: usize,
 }
 
 impl Default for FeatureOptions {
@@ -125,6 +129,7 @@ impl Default for FeatureOptions {
             sublinear_tf: true,
             boilerplate_fraction: 0.02,
             boilerplate_min_docs: 5,
+            threads: 2,
         }
     }
 }
@@ -283,7 +288,7 @@ const BREAK_ITEM: Item = Item {
 
 #[derive(Debug, Default)]
 struct Interner {
-    ids: HashMap<String, u32>,
+    ids: FxHashMap<String, u32>,
     names: Vec<String>,
 }
 
@@ -310,30 +315,80 @@ struct Encoder<'a> {
     surfaces: Interner,
     /// per lemma id: is a number
     numeric: Vec<bool>,
+    /// per lemma id: is a stop word
+    lemma_stop: Vec<bool>,
+    /// (surface id, context) -> lemma id: most words repeat, so each is lemmatised once
+    cache: FxHashMap<(u32, u8), u32>,
 }
 
-impl Encoder<'_> {
+impl<'a> Encoder<'a> {
+    fn new(lemmatizer: &'a Lemmatizer, reduction: Reduction) -> Self {
+        Self {
+            lemmatizer,
+            reduction,
+            lemmas: Interner::default(),
+            surfaces: Interner::default(),
+            numeric: Vec::new(),
+            lemma_stop: Vec::new(),
+            cache: FxHashMap::default(),
+        }
+    }
+
+    /// Interns a lemma and records its flags.
+    fn intern_lemma(&mut self, lemma: &str) -> u32 {
+        let id = self.lemmas.intern(lemma);
+        while self.numeric.len() <= id as usize {
+            let name = self
+                .lemmas
+                .name(u32::try_from(self.numeric.len()).unwrap_or(BREAK));
+            self.numeric
+                .push(name.starts_with(|c: char| c.is_ascii_digit()));
+            self.lemma_stop.push(is_stop(name));
+        }
+        id
+    }
+
     fn encode(&mut self, text: &str) -> Vec<Item> {
         self.encode_normalized(&normalize(text))
     }
 
     fn encode_normalized(&mut self, normalized: &str) -> Vec<Item> {
         let tokens = tokenize(normalized);
-        let reduced = self.lemmatizer.reduce(&tokens, self.reduction);
         let mut items = Vec::with_capacity(tokens.len());
-        for (token, lemma) in tokens.iter().zip(reduced) {
+        for (i, token) in tokens.iter().enumerate() {
             match token.kind {
                 TokenKind::Word | TokenKind::Elided => {
+                    let surface = self.surfaces.intern(&token.text);
+                    let context = match self.reduction {
+                        Reduction::Lemma => {
+                            Context::of(token, i.checked_sub(1).and_then(|p| tokens.get(p)))
+                        }
+                        _ => Context::None,
+                    };
+                    let key = (surface, context as u8);
+                    let lemma_id = match self.cache.get(&key) {
+                        Some(&id) => id,
+                        None => {
+                            let lemma = match self.reduction {
+                                Reduction::Lemma => {
+                                    self.lemmatizer.lemma_with_context(&token.text, context)
+                                }
+                                Reduction::Stem => self.lemmatizer.stem(&token.text),
+                                Reduction::Surface => token.text.clone(),
+                            };
+                            let id = self.intern_lemma(&lemma);
+                            self.cache.insert(key, id);
+                            id
+                        }
+                    };
                     let stop = match self.reduction {
-                        Reduction::Lemma => is_stop(&lemma),
+                        Reduction::Lemma => self
+                            .lemma_stop
+                            .get(lemma_id as usize)
+                            .copied()
+                            .unwrap_or(true),
                         _ => is_stop(&token.text),
                     };
-                    let lemma_id = self.lemmas.intern(&lemma);
-                    if lemma_id as usize >= self.numeric.len() {
-                        self.numeric
-                            .push(lemma.starts_with(|c: char| c.is_ascii_digit()));
-                    }
-                    let surface = self.surfaces.intern(&token.text);
                     items.push(Item {
                         lemma: lemma_id,
                         surface,
@@ -348,6 +403,54 @@ impl Encoder<'_> {
             }
         }
         items
+    }
+
+    /// Encodes many texts, on up to `threads` threads; ids are the same as encoding them
+    /// in order on one thread (ids are given in order of first appearance).
+    fn encode_all<S: AsRef<str> + Sync>(&mut self, texts: &[S], threads: usize) -> Vec<Vec<Item>> {
+        if threads <= 1 || texts.len() < 1000 {
+            return texts
+                .iter()
+                .map(|t| self.encode_normalized(t.as_ref()))
+                .collect();
+        }
+        let per = texts.len().div_ceil(threads);
+        let (lemmatizer, reduction) = (self.lemmatizer, self.reduction);
+        let parts: Vec<(Vec<Vec<Item>>, Interner, Interner)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = texts
+                .chunks(per)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        let mut local = Encoder::new(lemmatizer, reduction);
+                        let docs: Vec<Vec<Item>> = chunk
+                            .iter()
+                            .map(|t| local.encode_normalized(t.as_ref()))
+                            .collect();
+                        (docs, local.lemmas, local.surfaces)
+                    })
+                })
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        let mut out = Vec::with_capacity(texts.len());
+        for (docs, lemmas, surfaces) in parts {
+            let lemma_map: Vec<u32> = lemmas.names.iter().map(|n| self.intern_lemma(n)).collect();
+            let surface_map: Vec<u32> = surfaces
+                .names
+                .iter()
+                .map(|n| self.surfaces.intern(n))
+                .collect();
+            for mut doc in docs {
+                for item in &mut doc {
+                    if item.lemma != BREAK {
+                        item.lemma = lemma_map[item.lemma as usize];
+                        item.surface = surface_map[item.surface as usize];
+                    }
+                }
+                out.push(doc);
+            }
+        }
+        out
     }
 }
 
@@ -374,9 +477,9 @@ const ARTICLES: &[&str] = &["le"];
 
 struct PhraseFinder {
     /// phrase sequences (lemma ids) -> phrase lemma id
-    table: HashMap<Vec<u32>, u32>,
+    table: FxHashMap<Vec<u32>, u32>,
     /// first id -> lengths of phrases starting with it (longest first)
-    starts: HashMap<u32, Vec<usize>>,
+    starts: FxHashMap<u32, Vec<usize>>,
     /// per phrase id: written forms and their counts
     labels: HashMap<u32, HashMap<String, usize>>,
     npmi: HashMap<u32, f64>,
@@ -385,8 +488,8 @@ struct PhraseFinder {
 impl PhraseFinder {
     fn new() -> Self {
         Self {
-            table: HashMap::new(),
-            starts: HashMap::new(),
+            table: FxHashMap::default(),
+            starts: FxHashMap::default(),
             labels: HashMap::new(),
             npmi: HashMap::new(),
         }
@@ -420,8 +523,14 @@ impl PhraseFinder {
                         if i + len > doc.len() {
                             continue;
                         }
-                        let seq: Vec<u32> = doc[i..i + len].iter().map(|x| x.lemma).collect();
-                        if let Some(&pid) = self.table.get(&seq) {
+                        let mut key = [0u32; 16];
+                        if len > key.len() {
+                            continue;
+                        }
+                        for (slot, x) in key.iter_mut().zip(&doc[i..i + len]) {
+                            *slot = x.lemma;
+                        }
+                        if let Some(&pid) = self.table.get(&key[..len]) {
                             let parts: Vec<&str> = doc[i..i + len]
                                 .iter()
                                 .map(|x| enc.surfaces.name(x.surface))
@@ -461,11 +570,7 @@ fn phrase_id(enc: &mut Encoder<'_>, seq: &[u32]) -> u32 {
         .map(|&id| enc.lemmas.name(id).to_string())
         .collect::<Vec<_>>()
         .join(" ");
-    let id = enc.lemmas.intern(&key);
-    while enc.numeric.len() <= id as usize {
-        enc.numeric.push(false);
-    }
-    id
+    enc.intern_lemma(&key)
 }
 
 /// One statistical pass: counts candidate pairs and returns those accepted, with NPMI.
@@ -487,10 +592,10 @@ fn collocations(
             && it.lemma != BREAK
             && !enc.numeric.get(it.lemma as usize).copied().unwrap_or(true)
     };
-    let mut unigram: HashMap<u32, u64> = HashMap::new();
+    let mut unigram: FxHashMap<u32, u64> = FxHashMap::default();
     let mut total: u64 = 0;
     // count, docs, last doc seen
-    let mut pairs: HashMap<PairKey, (u64, u64, usize)> = HashMap::new();
+    let mut pairs: FxHashMap<PairKey, (u64, u64, usize)> = FxHashMap::default();
     for (d, doc) in docs.iter().enumerate() {
         for i in 0..doc.len() {
             let a = doc[i];
@@ -588,21 +693,13 @@ pub fn build_corpus_with_template<S: AsRef<str>>(
             message: "must be at least 1".into(),
         });
     }
-    let mut enc = Encoder {
-        lemmatizer,
-        reduction: options.reduction,
-        lemmas: Interner::default(),
-        surfaces: Interner::default(),
-        numeric: Vec::new(),
-    };
-    let normalized: Vec<String> = texts.iter().map(|t| normalize(t.as_ref())).collect();
+    let mut enc = Encoder::new(lemmatizer, options.reduction);
+    let normalized: Vec<String> = normalize_all(texts, options.threads);
     let boilerplate = template.unwrap_or_else(|| template_lines(&normalized, options));
     let kept_texts = strip_template(&normalized, &boilerplate);
-    let mut docs: Vec<Vec<Item>> = kept_texts
-        .iter()
-        .map(|t| enc.encode_normalized(t))
-        .collect();
+    let mut docs: Vec<Vec<Item>> = enc.encode_all(&kept_texts, options.threads);
     drop(kept_texts);
+    drop(normalized);
 
     let mut finder = PhraseFinder::new();
     if options.phrases.enabled {
@@ -659,10 +756,10 @@ pub fn build_corpus_with_template<S: AsRef<str>>(
                 .count()
                 >= 2
     };
-    let mut df: HashMap<u32, usize> = HashMap::new();
+    let mut df: FxHashMap<u32, usize> = FxHashMap::default();
     let mut doc_terms: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n_docs);
     for doc in &docs {
-        let mut counts: HashMap<u32, u32> = HashMap::new();
+        let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
         for it in doc.iter().filter(|it| is_feature(it)) {
             *counts.entry(it.lemma).or_insert(0) += 1;
         }
@@ -689,7 +786,7 @@ pub fn build_corpus_with_template<S: AsRef<str>>(
     });
     kept.truncate(options.max_features);
     kept.sort_by(|a, b| enc.lemmas.name(a.0).cmp(enc.lemmas.name(b.0)));
-    let column: HashMap<u32, u32> = kept
+    let column: FxHashMap<u32, u32> = kept
         .iter()
         .enumerate()
         .map(|(c, &(id, _))| (id, u32::try_from(c).unwrap_or(BREAK)))
@@ -754,13 +851,46 @@ pub fn build_corpus_with_template<S: AsRef<str>>(
 
 /// The key of a line for template detection: its words, folded, without numbers.
 fn line_key(line: &str) -> Option<String> {
-    let words: Vec<String> = line
+    // six words at least: a repeated short demand ("Rétablissement de l'ISF") is content
+    let words = line
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| !w.is_empty())
-        .map(crate::normalize::fold_case)
-        .collect();
-    // six words at least: a repeated short demand ("Rétablissement de l'ISF") is content
-    (words.len() >= 6).then(|| words.join(" "))
+        .count();
+    if words < 6 {
+        return None;
+    }
+    let mut key = String::with_capacity(line.len());
+    for word in line
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+    {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    Some(key)
+}
+
+/// Normalises texts on up to `threads` threads.
+fn normalize_all<S: AsRef<str>>(texts: &[S], threads: usize) -> Vec<String> {
+    if threads <= 1 || texts.len() < 1000 {
+        return texts.iter().map(|t| normalize(t.as_ref())).collect();
+    }
+    let per = texts.len().div_ceil(threads);
+    let refs: Vec<&str> = texts.iter().map(AsRef::as_ref).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = refs
+            .chunks(per)
+            .map(|chunk| {
+                scope.spawn(move || chunk.iter().map(|t| normalize(t)).collect::<Vec<String>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// Template lines (see [`FeatureOptions::boilerplate_fraction`]) of a set of answers: the
@@ -773,10 +903,10 @@ pub fn template_lines<S: AsRef<str>>(
     if options.boilerplate_fraction <= 0.0 {
         return Vec::new();
     }
-    let mut df: HashMap<String, usize> = HashMap::new();
+    let mut df: FxHashMap<String, usize> = FxHashMap::default();
     for text in texts {
-        let normalized = normalize(text.as_ref());
-        let mut seen: Vec<String> = normalized.lines().filter_map(line_key).collect();
+        // keys only use letters, folded: no need to normalise the whole text first
+        let mut seen: Vec<String> = text.as_ref().lines().filter_map(line_key).collect();
         seen.sort_unstable();
         seen.dedup();
         for key in seen {
@@ -996,6 +1126,40 @@ mod tests {
         assert!(!c.features.iter().any(|f| f.key == "édition"));
         // a line that merely shares words with the template is kept
         assert!(c.features.iter().any(|f| f.key == "lire"));
+    }
+
+    #[test]
+    fn threads_do_not_change_the_result() {
+        let subjects = [
+            "impôts et taxes trop lourds",
+            "manque de médecins à l'hôpital",
+            "prix du carburant et des trains",
+        ];
+        let texts: Vec<String> = (0..1500)
+            .map(|i| format!("{} numéro {}", subjects[i % 3], i % 7))
+            .collect();
+        let lem = Lemmatizer::french().expect("tables");
+        let one = build_corpus(
+            &texts,
+            lem,
+            &FeatureOptions {
+                threads: 1,
+                ..small_options()
+            },
+        )
+        .expect("one");
+        let two = build_corpus(
+            &texts,
+            lem,
+            &FeatureOptions {
+                threads: 3,
+                ..small_options()
+            },
+        )
+        .expect("two");
+        assert_eq!(one.features, two.features);
+        assert_eq!(one.counts, two.counts);
+        assert_eq!(one.phrases, two.phrases);
     }
 
     #[test]

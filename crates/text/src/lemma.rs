@@ -549,20 +549,23 @@ impl Lemmatizer {
     #[must_use]
     pub fn lemma_in_context(&self, token: &Token, prev: Option<&Token>) -> String {
         match token.kind {
-            TokenKind::Word | TokenKind::Elided => {}
-            _ => return token.text.clone(),
+            TokenKind::Word | TokenKind::Elided => {
+                self.lemma_with_context(&token.text, Context::of(token, prev))
+            }
+            _ => token.text.clone(),
         }
-        let form = token.text.as_str();
+    }
+
+    /// The lemma of a folded word in a context (see [`Context::of`]).
+    #[must_use]
+    pub fn lemma_with_context(&self, form: &str, context: Context) -> String {
         if let Some(lemma) = self.function_words.get(form) {
             return lemma.clone();
         }
-        if token.capitalized && !token.sentence_start && !token.all_caps {
+        if context == Context::ProperNoun {
             // a capitalised word inside a sentence: a proper noun, kept as it is
             return form.to_string();
         }
-        let prev_form = prev
-            .filter(|p| p.is_lexical())
-            .map(|p| p.text.trim_end_matches('\''));
         if self.index.get(&Pos::Adv).is_some_and(|i| i.contains(form)) {
             return form.to_string();
         }
@@ -573,21 +576,13 @@ impl Lemmatizer {
         // *camérer*) are rare in answers: without context such a reading is only a guess
         let weak = verb_rule.is_some_and(|r| WEAK_VERB_ENDINGS.contains(&r));
         let verb = (verb_lemma, verb_known && !weak);
-        if let Some(p) = prev_form {
-            if (VERB_CONTEXT.contains(&p) || AUX_CONTEXT.contains(&p)) && verb.1 {
-                return verb.0;
-            }
-            if DETERMINERS.contains(&p) {
-                // after a determiner spaCy's tagger says noun; its rules then give the
-                // suffix-stripped form even when the lemma is not in the index
-                return noun.0;
-            }
-            if NOMINAL_CONTEXT.contains(&p) {
-                if noun.1 || !adj.1 {
-                    return noun.0;
-                }
-                return adj.0;
-            }
+        match context {
+            Context::Verbal if verb.1 => return verb.0,
+            // after a determiner spaCy's tagger says noun; its rules then give the
+            // suffix-stripped form even when the lemma is not in the index
+            Context::Determiner => return noun.0,
+            Context::Preposition => return if noun.1 || !adj.1 { noun.0 } else { adj.0 },
+            _ => {}
         }
         // no telling context: a form that is itself a noun or adjective lemma stays as it
         // is (`bus` the noun, not `boire`'s participle)
@@ -607,6 +602,59 @@ impl Lemmatizer {
             .cloned()
             .unwrap_or_else(|| form.to_string())
     }
+}
+
+/// What a word's lemma depends on besides the word itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Context {
+    /// Capitalised inside a sentence: a proper noun.
+    ProperNoun,
+    /// After a subject pronoun, a clitic or an auxiliary: a verb.
+    Verbal,
+    /// After a determiner: a noun.
+    Determiner,
+    /// After a preposition: a noun or an adjective.
+    Preposition,
+    /// Nothing telling.
+    None,
+}
+
+impl Context {
+    /// The context of `token` given the token before it.
+    #[must_use]
+    pub fn of(token: &Token, prev: Option<&Token>) -> Self {
+        if token.capitalized && !token.sentence_start && !token.all_caps {
+            return Self::ProperNoun;
+        }
+        let Some(p) = prev
+            .filter(|p| p.is_lexical())
+            .map(|p| p.text.trim_end_matches('\''))
+        else {
+            return Self::None;
+        };
+        context_words().get(p).copied().unwrap_or(Self::None)
+    }
+}
+
+static CONTEXT_WORDS: OnceLock<crate::fxhash::FxHashMap<&'static str, Context>> = OnceLock::new();
+
+/// The context each telling previous word sets (one lookup instead of four list scans).
+fn context_words() -> &'static crate::fxhash::FxHashMap<&'static str, Context> {
+    CONTEXT_WORDS.get_or_init(|| {
+        let mut map = crate::fxhash::FxHashMap::default();
+        // later lists do not override earlier ones: the order is the precedence
+        for (words, context) in [
+            (VERB_CONTEXT, Context::Verbal),
+            (AUX_CONTEXT, Context::Verbal),
+            (DETERMINERS, Context::Determiner),
+            (NOMINAL_CONTEXT, Context::Preposition),
+        ] {
+            for w in words {
+                map.entry(*w).or_insert(context);
+            }
+        }
+        map
+    })
 }
 
 /// Reads `form<TAB>edit`.

@@ -14,6 +14,7 @@ pub mod coding;
 pub mod coherence;
 pub mod error;
 pub mod features;
+pub mod fxhash;
 pub mod lemma;
 pub mod lexicon;
 pub mod nmf;

@@ -114,7 +114,22 @@ fn map_char(c: char) -> Mapped {
 /// (case is folded per token by the tokeniser).
 #[must_use]
 pub fn normalize(text: &str) -> String {
-    let repaired: String = text.chars().map(repair_c1).nfc().collect();
+    // fast path: printable ASCII needs nothing but the backtick
+    if text
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'`' || b == b'\n')
+    {
+        return text.to_string();
+    }
+    let repaired: String = if unicode_normalization::is_nfc_quick(text.chars())
+        == unicode_normalization::IsNormalized::Yes
+        && !text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c))
+    {
+        text.to_string()
+    } else {
+        text.chars().map(repair_c1).nfc().collect()
+    };
+    let mut dropped = false;
     let mut out = String::with_capacity(repaired.len());
     let mut chars = repaired.chars().peekable();
     let mut prev: char = '\n';
@@ -148,12 +163,12 @@ pub fn normalize(text: &str) -> String {
                     prev = '\n';
                 }
             }
-            Mapped::Drop => {}
+            Mapped::Drop => dropped = true,
         }
     }
     // Dropping an invisible character can bring a base letter and a combining mark
     // together: compose again so that the result is NFC and normalising twice is a no-op.
-    out.nfc().collect()
+    if dropped { out.nfc().collect() } else { out }
 }
 
 /// Folds the case of a word while keeping its accents: `ÉTAT` → `état`, `Marché` → `marché`.

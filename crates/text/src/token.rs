@@ -278,6 +278,11 @@ fn email_or_url(chars: &[(usize, char)]) -> Option<(TokenKind, usize)> {
             c.is_whitespace() || matches!(c, '<' | '>' | '"' | '(' | ')' | '[' | ']')
         })
         .unwrap_or(chars.len());
+    // cheap test before building the chunk: an address has `@` or starts with h/w
+    let first = chars.first().map_or(' ', |&(_, c)| c.to_ascii_lowercase());
+    if first != 'h' && first != 'w' && !chars[..chunk_len].iter().any(|&(_, c)| c == '@') {
+        return None;
+    }
     let chunk: String = chars[..chunk_len].iter().map(|&(_, c)| c).collect();
     // trailing punctuation is not part of the address
     let trimmed = chunk.trim_end_matches(['.', ',', ';', ':', '!', '?', '\'']);
@@ -297,29 +302,29 @@ fn email_or_url(chars: &[(usize, char)]) -> Option<(TokenKind, usize)> {
 fn split_run(text: &str, start: usize, end: usize, sentence_start: bool, out: &mut Vec<Token>) {
     let mut pos = start;
     let mut first = true;
-    // elisions: `l'`, `qu'`, `jusqu'`… possibly several (`qu'l'…` does not occur, but
-    // `jusqu'à` followed by nothing, or `s'l` would simply stop)
-    loop {
-        let rest = &text[pos..end];
-        let folded = fold_case(rest);
-        if WHOLE_WITH_APOSTROPHE.contains(&folded.as_str()) {
-            break;
+    // elisions: `l'`, `qu'`, `jusqu'`… (only runs with an apostrophe need a look)
+    if text[start..end].contains('\'') {
+        loop {
+            let rest = &text[pos..end];
+            let Some(apos) = rest.find('\'') else { break };
+            let prefix = fold_case(&rest[..apos]);
+            if !ELISIONS.contains(&prefix.as_str()) || apos + 1 >= rest.len() {
+                break;
+            }
+            if WHOLE_WITH_APOSTROPHE.contains(&fold_case(rest).as_str()) {
+                break;
+            }
+            let clitic_end = pos + apos + 1;
+            out.push(make_token(
+                TokenKind::Elided,
+                text,
+                pos,
+                clitic_end,
+                sentence_start && first,
+            ));
+            first = false;
+            pos = clitic_end;
         }
-        let Some(apos) = rest.find('\'') else { break };
-        let prefix = &folded[..folded.find('\'').unwrap_or(0)];
-        if !ELISIONS.contains(&prefix) || apos + 1 >= rest.len() {
-            break;
-        }
-        let clitic_end = pos + apos + 1;
-        out.push(make_token(
-            TokenKind::Elided,
-            text,
-            pos,
-            clitic_end,
-            sentence_start && first,
-        ));
-        first = false;
-        pos = clitic_end;
     }
     let rest = &text[pos..end];
     if rest.is_empty() {
@@ -330,8 +335,9 @@ fn split_run(text: &str, start: usize, end: usize, sentence_start: bool, out: &m
     } else {
         TokenKind::Word
     };
-    let folded = fold_case(rest);
-    if kind == TokenKind::Word && rest.contains('-') && !HYPHENATED_WHOLE.contains(&folded.as_str())
+    if kind == TokenKind::Word
+        && rest.contains('-')
+        && !HYPHENATED_WHOLE.contains(&fold_case(rest).as_str())
     {
         // strip trailing inverted pronouns: `pouvons-nous`, `a-t-il`, `dit-elle`
         let parts: Vec<&str> = rest.split('-').collect();
@@ -374,15 +380,25 @@ fn make_token(
 ) -> Token {
     let surface = &text[start..end];
     let capitalized = surface.chars().next().is_some_and(char::is_uppercase);
-    let letters = surface.chars().filter(|c| c.is_alphabetic()).count();
-    let all_caps = letters >= 2
-        && surface
-            .chars()
-            .filter(|c| c.is_alphabetic())
-            .all(char::is_uppercase);
+    let (mut letters, mut upper) = (0usize, 0usize);
+    let mut folded = String::with_capacity(surface.len());
+    for c in surface.chars() {
+        if c.is_alphabetic() {
+            letters += 1;
+            if c.is_uppercase() {
+                upper += 1;
+            }
+        }
+        if c.is_ascii() {
+            folded.push(c.to_ascii_lowercase());
+        } else {
+            folded.extend(c.to_lowercase());
+        }
+    }
+    let all_caps = letters >= 2 && upper == letters;
     Token {
         kind,
-        text: fold_case(surface),
+        text: folded,
         start,
         end,
         capitalized,
