@@ -4,6 +4,13 @@
 //! - [`counts`]: per-bureau counts of each election with the bloc resolved.
 //! - [`plan`]: LMP's baseline ranking under a door budget, the split between territories, the
 //!   red / orange / yellow classes and the expected yield of a plan.
+//! - [`score`]: the potential averaged over several elections, shrunk ([`shrink`]) towards a
+//!   census prior ([`census`]), carried onto redrawn bureaux ([`redraw`]), with a swing term and
+//!   a persuasion term from vote transfers ([`ei`]), combined with user weights.
+//! - [`experiment`]: LMP's randomised evaluation: strata by score, seeded assignment, and the
+//!   effect on turnout and the bloc's share with intervals (ITT and, with coverage, IV).
+//! - [`command`]: the entry point of `terrain target`.
+//! - [`metrics`]: how well a score predicts a later election (the honest back-test).
 //!
 //! Pure: values in, values out; randomness comes from a seed the caller passes.
 
@@ -12,12 +19,14 @@
 
 pub mod bloc;
 pub mod census;
+pub mod command;
 pub mod counts;
 mod dist;
 pub mod ei;
 pub mod error;
 pub mod experiment;
 mod linalg;
+pub mod metrics;
 pub mod plan;
 pub mod redraw;
 pub mod score;

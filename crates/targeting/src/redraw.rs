@@ -9,10 +9,11 @@
 //! placed (or its old bureau had no results).
 //!
 //! **By identifier, then commune.** Without addresses, a bureau with the same id in both
-//! vintages is taken to be the same bureau — but only in communes whose number of bureaux did
-//! not change (a commune that went from 12 to 14 bureaux renumbered or redrew them). Every other
-//! new bureau gets its commune's pooled rates (old communes merged since into the new one are
-//! pooled together through a commune → current commune map), scaled to its own inscrits.
+//! vintages is taken to be the same bureau when its commune kept the same number of bureaux, or
+//! when its inscrits changed by at most 25 % (a commune that went from 12 to 14 bureaux redrew
+//! some of them, but most keep their number and area). Every other new bureau gets its
+//! commune's pooled rates (old communes merged since into the new one are pooled together
+//! through a commune → current commune map), scaled to its own inscrits.
 
 use crate::counts::{BureauCounts, ElectionCounts};
 use serde::{Deserialize, Serialize};
@@ -152,14 +153,21 @@ pub enum MatchMethod {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdPolicy {
-    /// Only in communes whose number of bureaux is unchanged (the default).
-    #[default]
+    /// Only in communes whose number of bureaux is unchanged.
     UnchangedCommunes,
     /// Always (same id = same bureau).
     Always,
+    /// In unchanged communes, and elsewhere when the bureau's inscrits changed by at most
+    /// [`SIMILAR_SIZE_TOLERANCE`] (relative) between the two elections (the default: it
+    /// predicted the Rhône's 2022 bureaux best, see bench/README.md).
+    #[default]
+    SimilarSize,
     /// Never: every bureau by commune.
     Never,
 }
+
+/// Largest relative change of inscrits for [`IdPolicy::SimilarSize`] to trust a same-id match.
+pub const SIMILAR_SIZE_TOLERANCE: f64 = 0.25;
 
 /// How the bureaux of a new vintage were matched to an old election.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -276,12 +284,19 @@ pub fn align(
             coverage_sum += k;
             continue;
         }
-        let id_ok = match policy {
+        let id_ok = |old_inscrits: f64| match policy {
             IdPolicy::Always => true,
             IdPolicy::Never => false,
             IdPolicy::UnchangedCommunes => stable(&commune),
+            IdPolicy::SimilarSize => {
+                stable(&commune)
+                    || (old_inscrits > 0.0
+                        && (n.inscrits / old_inscrits - 1.0).abs() <= SIMILAR_SIZE_TOLERANCE)
+            }
         };
-        if id_ok && let Some(&i) = idx.get(&n.bureau) {
+        if let Some(&i) = idx.get(&n.bureau)
+            && id_ok(old.bureaux[i].inscrits)
+        {
             out.push(old.bureaux[i].clone());
             methods.push(MatchMethod::Id);
             report.by_id += 1;
@@ -421,7 +436,7 @@ mod tests {
         )]
         .into_iter()
         .collect();
-        let (counts, methods, rep) = align(&old, &new, None, IdPolicy::default(), &merged);
+        let (counts, methods, rep) = align(&old, &new, None, IdPolicy::UnchangedCommunes, &merged);
         assert_eq!(
             methods,
             vec![
@@ -452,5 +467,12 @@ mod tests {
         assert!((counts.bureaux[4].abstention_rate() - 100.0 / 400.0).abs() < 1e-12);
         let (_, m_always, _) = align(&old, &new, None, IdPolicy::Always, &merged);
         assert_eq!(m_always[1], MatchMethod::Id);
+        // 69002_0001 went from 100 to 200 inscrits (not similar), 69002_0002 from 300 to 100.
+        let (_, m_similar, _) = align(&old, &new, None, IdPolicy::SimilarSize, &merged);
+        assert_eq!(m_similar[1], MatchMethod::Commune);
+        let mut closer = new.clone();
+        closer[1].inscrits = 110.0;
+        let (_, m_similar, _) = align(&old, &closer, None, IdPolicy::SimilarSize, &merged);
+        assert_eq!(m_similar[1], MatchMethod::Id);
     }
 }
