@@ -327,7 +327,7 @@ fn bracket_ranges(text: &str) -> Vec<(usize, usize)> {
                     out.push((s, b + 1));
                 }
             }
-            '\n' if open.is_some_and(|s| b - s > 200) => open = None,
+            '\n' if open.is_some_and(|s| b - s > 1000) => open = None,
             _ => {}
         }
     }

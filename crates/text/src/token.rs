@@ -258,9 +258,10 @@ fn newline_is_boundary(chars: &[(usize, char)], i: usize) -> bool {
     }
 }
 
-/// Length in chars of a bracketed mark starting at `chars[0] == '['`.
+/// Length in chars of a bracketed mark starting at `chars[0] == '['` (at most 500 chars:
+/// transcribers' notes such as `[En pièce jointe, un courrier du …]` run long).
 fn marker_len(chars: &[(usize, char)]) -> Option<usize> {
-    for (k, &(_, c)) in chars.iter().enumerate().skip(1).take(200) {
+    for (k, &(_, c)) in chars.iter().enumerate().skip(1).take(500) {
         match c {
             ']' => return (k > 1).then_some(k + 1),
             '[' => return None,
