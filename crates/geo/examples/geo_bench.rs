@@ -23,6 +23,22 @@ use terrain_geo::quality::{CutLayout, cut_quality};
 use terrain_geo::route::{DistanceMatrix, RouteKind, RouteParams, solve};
 use terrain_geo::turfs::{TurfsOptions, read_doors, run_turfs};
 
+/// CPU seconds (user + system) of this process so far, from /proc (Linux); wall-clock
+/// seconds since the first call elsewhere.
+fn cpu_seconds() -> f64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit(')').next()?.to_string();
+            let f: Vec<&str> = after.split_whitespace().collect();
+            let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or_else(|| start.elapsed().as_secs_f64())
+}
+
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
@@ -220,11 +236,16 @@ fn cut_cmd(args: &[String]) {
     if let Some(v) = arg(args, "--iters") {
         params.max_iterations = v.parse().unwrap();
     }
+    if let Some(v) = arg(args, "--starts") {
+        params.starts = v.parse().unwrap();
+    }
     if let Some(v) = arg(args, "--block") {
         params.block_turfs = v.parse().unwrap();
     }
     let t0 = Instant::now();
+    let c0 = cpu_seconds();
     let c = cut(&stops, &params).unwrap();
+    let cpu = cpu_seconds() - c0;
     let secs = t0.elapsed().as_secs_f64();
     let q = cut_quality(&CutLayout {
         pos: &input.pos,
@@ -243,7 +264,7 @@ fn cut_cmd(args: &[String]) {
     }
     println!(
         "{}",
-        json!({"method": format!("{m:?}").to_lowercase(), "seconds": secs, "quality": q})
+        json!({"method": format!("{m:?}").to_lowercase(), "seconds": secs, "cpu_seconds": cpu, "quality": q})
     );
 }
 
@@ -298,6 +319,7 @@ fn routes_cmd(args: &[String]) {
     let mut matrix_secs = 0.0;
     let mut solve_secs = 0.0;
     let mut disconnected = 0u64;
+    let loop_cpu0 = cpu_seconds();
     for (t, m) in members.iter().enumerate() {
         let pts: Vec<[f64; 2]> = m.iter().map(|&i| input.pos[i]).collect();
         let t0 = Instant::now();
@@ -338,6 +360,7 @@ fn routes_cmd(args: &[String]) {
             samples.push(json!({"turf": t, "ours_dm": r.length * 10.0, "matrix": dm}));
         }
     }
+    let loop_cpu = cpu_seconds() - loop_cpu0;
     if let Some(path) = arg(args, "--matrices") {
         std::fs::write(path, serde_json::to_string(&samples).unwrap()).unwrap();
     }
@@ -350,6 +373,7 @@ fn routes_cmd(args: &[String]) {
             "straight_order_walked_m": total_straight_order_on_walk,
             "matrix_seconds": matrix_secs, "solve_seconds": solve_secs,
             "ms_per_turf_solve": solve_secs * 1000.0 / n as f64,
+            "cpu_ms_per_turf_matrix_and_solve": loop_cpu * 1000.0 / n as f64,
             "disconnected_pairs": disconnected,
             "snap_offset_median_m": offset_median, "snap_offset_p90_m": offset_p90,
         })
@@ -364,6 +388,9 @@ fn turfs_cmd(args: &[String]) {
     }
     if let Some(s) = arg(args, "--kicks") {
         options.kicks_per_stop = s.parse().unwrap();
+    }
+    if let Some(s) = arg(args, "--starts") {
+        options.starts = s.parse().unwrap();
     }
     if let Some(s) = arg(args, "--threads") {
         options.threads = s.parse().unwrap();
@@ -380,6 +407,7 @@ fn turfs_cmd(args: &[String]) {
     let out =
         std::fs::File::create(arg(args, "--out").unwrap_or_else(|| "/dev/null".into())).unwrap();
     let t0 = Instant::now();
+    let c0 = cpu_seconds();
     let report = run_turfs(
         &options,
         BufReader::new(doors),
@@ -388,5 +416,9 @@ fn turfs_cmd(args: &[String]) {
     )
     .unwrap();
     let secs = t0.elapsed().as_secs_f64();
-    println!("{}", json!({"seconds": secs, "report": report}));
+    let cpu = cpu_seconds() - c0;
+    println!(
+        "{}",
+        json!({"seconds": secs, "cpu_seconds": cpu, "report": report})
+    );
 }

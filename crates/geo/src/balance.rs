@@ -319,6 +319,14 @@ impl State<'_> {
                 }
             }
             let Some(t) = target else {
+                // Moves between nearest cells could not reach an under-full cell: widen to
+                // every pair of cells once, then give up (only pinned doors are left).
+                if self.near.iter().any(|n| n.len() + 1 < k) {
+                    for (a, n) in self.near.iter_mut().enumerate() {
+                        *n = (0..k).filter(|&b| b != a).collect();
+                    }
+                    continue;
+                }
                 return false;
             };
             let dt = dist[t];

@@ -63,6 +63,8 @@ pub struct CutParams {
     /// Doors a turf may differ from its bureau's fair share before stops are moved to even
     /// it out (Balanced; matters when stops carry many doors or streets are kept together).
     pub balance_tolerance: u32,
+    /// Balanced: independent starts per block (bisection along turned axes), best kept.
+    pub starts: u32,
 }
 
 impl Default for CutParams {
@@ -74,6 +76,7 @@ impl Default for CutParams {
             block_turfs: 40,
             street_chunk: 0.125,
             balance_tolerance: 2,
+            starts: 4,
         }
     }
 }
@@ -272,9 +275,6 @@ pub(crate) fn partition(
             for (members, kb) in blocks {
                 let bpos: Vec<[f64; 2]> = members.iter().map(|&i| pos[i]).collect();
                 let bw: Vec<u32> = members.iter().map(|&i| weight[i]).collect();
-                let mut local = vec![0u32; members.len()];
-                let mut lidx: Vec<usize> = (0..members.len()).collect();
-                rcb(&bpos, &bw, &mut lidx, kb, 0, &mut local);
                 let total: u64 = bw.iter().map(|&w| u64::from(w)).sum();
                 let pinned = vec![None; members.len()];
                 let problem = Problem {
@@ -285,7 +285,34 @@ pub(crate) fn partition(
                     caps: fair_caps(total, kb, &vec![0; kb]),
                     max_iterations: params.max_iterations,
                 };
-                let cells = balanced_kmeans(&problem, &local);
+                // Several starts: bisection along axes turned by 180°/starts each, keep the
+                // cut with the least sum of squared distances to the turf centres.
+                let mut best: Option<((u64, f64), Vec<u32>)> = None;
+                for start in 0..params.starts.max(1) {
+                    let angle =
+                        std::f64::consts::PI * f64::from(start) / f64::from(params.starts.max(1));
+                    let (sin, cos) = angle.sin_cos();
+                    let turned: Vec<[f64; 2]> = bpos
+                        .iter()
+                        .map(|p| [cos * p[0] - sin * p[1], sin * p[0] + cos * p[1]])
+                        .collect();
+                    let mut local = vec![0u32; members.len()];
+                    let mut lidx: Vec<usize> = (0..members.len()).collect();
+                    rcb(&turned, &bw, &mut lidx, kb, 0, &mut local);
+                    let cells = balanced_kmeans(&problem, &local);
+                    // Balance first, then compactness.
+                    let score = (
+                        imbalance(&bw, &cells, &problem.caps),
+                        sum_squared_distances(&bpos, &bw, &cells, kb),
+                    );
+                    if best
+                        .as_ref()
+                        .is_none_or(|(b, _)| score.0 < b.0 || (score.0 == b.0 && score.1 < b.1))
+                    {
+                        best = Some((score, cells));
+                    }
+                }
+                let cells = best.map(|(_, c)| c).unwrap_or_default();
                 for (m, &i) in members.iter().enumerate() {
                     out[i] = first + cells[m];
                 }
@@ -294,6 +321,39 @@ pub(crate) fn partition(
         }
     }
     out
+}
+
+/// Sum over cells of |doors − capacity|.
+fn imbalance(weight: &[u32], cells: &[u32], caps: &[u64]) -> u64 {
+    let mut load = vec![0u64; caps.len()];
+    for (i, &c) in cells.iter().enumerate() {
+        load[c as usize] += u64::from(weight[i]);
+    }
+    load.iter().zip(caps).map(|(l, c)| l.abs_diff(*c)).sum()
+}
+
+/// Sum over items of doors × squared distance to their cell's door-weighted centre.
+fn sum_squared_distances(pos: &[[f64; 2]], weight: &[u32], cells: &[u32], k: usize) -> f64 {
+    let mut sum = vec![[0.0f64; 3]; k];
+    for (i, &c) in cells.iter().enumerate() {
+        let w = f64::from(weight[i]);
+        let s = &mut sum[c as usize];
+        s[0] += w * pos[i][0];
+        s[1] += w * pos[i][1];
+        s[2] += w;
+    }
+    cells
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let s = sum[c as usize];
+            if s[2] > 0.0 {
+                f64::from(weight[i]) * crate::proj::dist2(pos[i], [s[0] / s[2], s[1] / s[2]])
+            } else {
+                0.0
+            }
+        })
+        .sum()
 }
 
 /// Weight used for splitting: doors, or 1 per item when a set has no doors at all.

@@ -31,6 +31,9 @@ pub struct TurfsOptions {
     pub size: u32,
     /// Cutting method [`--method balanced|bisection|hilbert`].
     pub method: CutMethod,
+    /// Independent starts of the balanced cut, best kept (more: slightly more compact, slower)
+    /// [`--starts`].
+    pub starts: u32,
     /// Closed loops instead of open walks [`--closed`].
     pub closed: bool,
     /// Keep stops of the same street segment together (with a network) [`--split-streets` turns it off].
@@ -57,6 +60,7 @@ impl Default for TurfsOptions {
         Self {
             size: 80,
             method: CutMethod::Balanced,
+            starts: 4,
             closed: false,
             keep_streets_together: true,
             max_snap_m: 150.0,
@@ -391,6 +395,7 @@ pub fn run_turfs<R: Read, N: Read + Send, W: Write>(
     let params = CutParams {
         target_doors: options.size,
         method: options.method,
+        starts: options.starts,
         ..CutParams::default()
     };
     let the_cut = cut(&stops, &params)?;
