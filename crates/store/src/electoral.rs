@@ -188,6 +188,12 @@ pub trait ElectoralStore: Send + Sync {
         kind: TerritoryKind,
         within: &Scope,
     ) -> Result<Vec<MapFeature>>;
+    /// Every territory of the campaign as `(kind, code, id, name)`, for importers resolving
+    /// codes (a national campaign has ~100,000: no paging).
+    async fn territory_index(
+        &self,
+        campaign: CampaignId,
+    ) -> Result<Vec<(TerritoryKind, String, TerritoryId, String)>>;
     /// The census values of one territory, by source and variable.
     async fn census_of(
         &self,

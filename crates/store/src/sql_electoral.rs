@@ -371,6 +371,17 @@ macro_rules! electoral_store {
                 rows.into_iter().filter(|r| within.covers(&r.path())).map(|r| r.into_feature()).collect()
             }
 
+            async fn territory_index(&self, campaign: terrain_model::CampaignId)
+                -> $crate::error::Result<Vec<(terrain_model::TerritoryKind, String, terrain_model::TerritoryId, String)>> {
+                let rows: Vec<(String, String, uuid::Uuid, String)> = sqlx::query_as(
+                    "SELECT kind, code, id, name FROM territories WHERE campaign_id = $1 ORDER BY path")
+                    .bind(campaign.0).fetch_all(&self.pool).await?;
+                rows.into_iter().map(|(k, c, id, n)| {
+                    let k = k.parse::<terrain_model::TerritoryKind>().map_err(|e| $crate::error::StorageError::Invalid { what: "territory", reason: e.to_string() })?;
+                    Ok((k, c, terrain_model::TerritoryId(id), n))
+                }).collect()
+            }
+
             async fn census_of(&self, campaign: terrain_model::CampaignId, territory: terrain_model::TerritoryId)
                 -> $crate::error::Result<Vec<(String, String, f64)>> {
                 Ok(sqlx::query_as("SELECT source, variable, value FROM census_values WHERE campaign_id = $1 AND territory_id = $2 ORDER BY source, variable")
