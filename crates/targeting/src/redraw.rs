@@ -204,60 +204,66 @@ pub fn align(
     policy: IdPolicy,
     current_commune: &HashMap<CommuneCode, CommuneCode>,
 ) -> (ElectionCounts, Vec<MatchMethod>, MatchReport) {
-    let cur = |c: CommuneCode| current_commune.get(&c).cloned().unwrap_or(c);
+    // Communes as `&str` slices of the ids (no allocation per bureau), through the merge map.
+    let merged: HashMap<&str, &str> = current_commune
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    fn current<'x>(merged: &HashMap<&'x str, &'x str>, id: &'x BureauId) -> &'x str {
+        let written = id.as_str().get(..5).unwrap_or_default();
+        merged.get(written).copied().unwrap_or(written)
+    }
     let mut report = MatchReport {
         election: old.election.to_string(),
         new_bureaux: new.len(),
         ..Default::default()
     };
-    // Bureau sets per current commune, to spot renumbered communes.
-    let mut old_by_commune: HashMap<CommuneCode, BTreeSet<&BureauId>> = HashMap::new();
-    let mut old_codes_by_commune: HashMap<CommuneCode, BTreeSet<CommuneCode>> = HashMap::new();
-    for b in &old.bureaux {
-        let c = b.bureau.commune();
-        old_codes_by_commune
-            .entry(cur(c.clone()))
-            .or_default()
-            .insert(c);
-        old_by_commune
-            .entry(cur(b.bureau.commune()))
-            .or_default()
-            .insert(&b.bureau);
-    }
-    report.communes_merged = old_codes_by_commune
-        .values()
-        .map(|s| s.len().saturating_sub(1))
-        .sum();
-    let mut new_count: HashMap<CommuneCode, usize> = HashMap::new();
-    for n in new {
-        *new_count.entry(cur(n.bureau.commune())).or_default() += 1;
-    }
-    let stable = |c: &CommuneCode| {
-        old_codes_by_commune.get(c).is_some_and(|s| s.len() == 1)
-            && old_by_commune.get(c).map(BTreeSet::len) == new_count.get(c).copied()
-    };
-    report.communes_redrawn = new_count
-        .keys()
-        .filter(|c| old_by_commune.contains_key(*c) && !stable(c))
-        .count();
-    // Pooled old counts per current commune.
-    let mut pooled: HashMap<CommuneCode, BureauCounts> = HashMap::new();
-    for b in &old.bureaux {
-        let e = pooled
-            .entry(cur(b.bureau.commune()))
-            .or_insert_with(|| BureauCounts {
-                bureau: b.bureau.clone(),
-                circonscription: b.circonscription.clone(),
-                inscrits: 0.0,
-                abstentions: 0.0,
-                exprimes: 0.0,
-                bloc: 0.0,
-            });
+    // Current commune of every old and new bureau, computed once.
+    let old_current: Vec<&str> = old
+        .bureaux
+        .iter()
+        .map(|b| current(&merged, &b.bureau))
+        .collect();
+    let new_current: Vec<&str> = new.iter().map(|n| current(&merged, &n.bureau)).collect();
+    // Bureau counts and original codes per current commune (to spot renumbered and merged
+    // communes), and the pooled old counts.
+    let mut old_count: HashMap<&str, usize> = HashMap::new();
+    let mut old_codes_by_commune: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    let mut pooled: HashMap<&str, BureauCounts> = HashMap::new();
+    for (b, c) in old.bureaux.iter().zip(&old_current) {
+        *old_count.entry(c).or_default() += 1;
+        // The commune as written in the old results: the id's first five characters.
+        let written = b.bureau.as_str().get(..5).unwrap_or_default();
+        old_codes_by_commune.entry(c).or_default().insert(written);
+        let e = pooled.entry(c).or_insert_with(|| BureauCounts {
+            bureau: b.bureau.clone(),
+            circonscription: b.circonscription.clone(),
+            inscrits: 0.0,
+            abstentions: 0.0,
+            exprimes: 0.0,
+            bloc: 0.0,
+        });
         e.inscrits += b.inscrits;
         e.abstentions += b.abstentions;
         e.exprimes += b.exprimes;
         e.bloc += b.bloc;
     }
+    report.communes_merged = old_codes_by_commune
+        .values()
+        .map(|s| s.len().saturating_sub(1))
+        .sum();
+    let mut new_count: HashMap<&str, usize> = HashMap::new();
+    for c in &new_current {
+        *new_count.entry(c).or_default() += 1;
+    }
+    let stable = |c: &str| {
+        old_codes_by_commune.get(c).is_some_and(|s| s.len() == 1)
+            && old_count.get(c).copied() == new_count.get(c).copied()
+    };
+    report.communes_redrawn = new_count
+        .keys()
+        .filter(|c| old_count.contains_key(*c) && !stable(c))
+        .count();
     let idx = old.index();
     let carried = crosswalk.map(|(cw, min)| {
         let (counts, cov) = cw.carry(old);
@@ -272,8 +278,7 @@ pub fn align(
     let mut out = Vec::with_capacity(new.len());
     let mut methods = Vec::with_capacity(new.len());
     let mut coverage_sum = 0.0;
-    for n in new {
-        let commune = cur(n.bureau.commune());
+    for (n, commune) in new.iter().zip(&new_current) {
         if let Some((by_id, cov, min)) = &carried
             && let (Some(c), Some(&k)) = (by_id.get(&n.bureau), cov.get(&n.bureau))
             && k >= *min
@@ -287,9 +292,9 @@ pub fn align(
         let id_ok = |old_inscrits: f64| match policy {
             IdPolicy::Always => true,
             IdPolicy::Never => false,
-            IdPolicy::UnchangedCommunes => stable(&commune),
+            IdPolicy::UnchangedCommunes => stable(commune),
             IdPolicy::SimilarSize => {
-                stable(&commune)
+                stable(commune)
                     || (old_inscrits > 0.0
                         && (n.inscrits / old_inscrits - 1.0).abs() <= SIMILAR_SIZE_TOLERANCE)
             }
@@ -302,7 +307,7 @@ pub fn align(
             report.by_id += 1;
             continue;
         }
-        if let Some(p) = pooled.get(&commune)
+        if let Some(p) = pooled.get(commune)
             && p.inscrits > 0.0
         {
             // The commune's rates on the new bureau's own inscrits.

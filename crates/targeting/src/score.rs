@@ -263,11 +263,7 @@ pub fn score(
     let empty = HashMap::new();
     let current = inputs.current_commune.unwrap_or(&empty);
     let same_vintage = inputs.bureaux.is_none();
-    let mut cache: HashMap<ElectionId, Aligned> = HashMap::new();
-    let mut aligned = |id: &ElectionId| -> Result<Aligned, TargetingError> {
-        if let Some(v) = cache.get(id) {
-            return Ok(v.clone());
-        }
+    let align_one = |id: &ElectionId| -> Result<Aligned, TargetingError> {
         let e = get(id)?;
         let result = if same_vintage && *id == universe_id {
             let idx = e.index();
@@ -301,9 +297,39 @@ pub fn score(
                 .collect();
             (rows, methods, report)
         };
-        cache.insert(id.clone(), result.clone());
         Ok(result)
     };
+    // Every election the options need, aligned once on the scored bureaux.
+    let mut cache: HashMap<ElectionId, Aligned> = HashMap::new();
+    let needed = options
+        .elections
+        .iter()
+        .map(|e| &e.election)
+        .chain(options.swing.iter().flat_map(|p| [&p.from, &p.to]))
+        .chain(options.transfers.iter().flat_map(|p| [&p.from, &p.to]));
+    for id in needed {
+        if !cache.contains_key(id) {
+            cache.insert(id.clone(), align_one(id)?);
+        }
+    }
+    let aligned = |id: &ElectionId| -> Result<&Aligned, TargetingError> {
+        cache
+            .get(id)
+            .ok_or_else(|| TargetingError::MissingElection {
+                election: id.to_string(),
+                found: found(),
+            })
+    };
+    // The prior's design over every scored bureau, built once (rows picked per election).
+    let full_design = options.shrinkage.as_ref().map(|_| {
+        Design::new(
+            &universe
+                .iter()
+                .map(|u| u.bureau.clone())
+                .collect::<Vec<_>>(),
+            inputs.covariates,
+        )
+    });
     let ids: Vec<BureauId> = universe.iter().map(|u| u.bureau.clone()).collect();
     let mut report = ScoreReport {
         universe: Some(universe_id.clone()),
@@ -321,6 +347,7 @@ pub fn score(
         for (i, m) in methods.iter().enumerate() {
             matches[i].push(*m);
         }
+        let matching = matching.clone();
         let present: Vec<usize> = (0..n)
             .filter(|&i| rows[i].as_ref().is_some_and(|b| b.inscrits > 0.0))
             .collect();
@@ -337,9 +364,8 @@ pub fn score(
             .iter()
             .map(|&i| rows[i].as_ref().map_or(0.0, BureauCounts::bloc_share))
             .collect();
-        if let Some(so) = &options.shrinkage {
-            let sub_ids: Vec<BureauId> = present.iter().map(|&i| ids[i].clone()).collect();
-            let design = Design::new(&sub_ids, inputs.covariates);
+        if let (Some(so), Some(full)) = (&options.shrinkage, &full_design) {
+            let design = full.select_rows(&present);
             let k: Vec<f64> = present
                 .iter()
                 .map(|&i| rows[i].as_ref().map_or(0.0, |b| b.abstentions))
@@ -352,8 +378,7 @@ pub fn score(
             abst = post;
             let mut fit_s = None;
             if stood {
-                let sub_ids: Vec<BureauId> = with_votes.iter().map(|&i| ids[i].clone()).collect();
-                let design = Design::new(&sub_ids, inputs.covariates);
+                let design = full.select_rows(&with_votes);
                 let k: Vec<f64> = with_votes
                     .iter()
                     .map(|&i| rows[i].as_ref().map_or(0.0, |b| b.bloc))
@@ -404,7 +429,7 @@ pub fn score(
             }
             ratio(bl, ex)
         };
-        let overall = agg(&b) - agg(&a);
+        let overall = agg(b) - agg(a);
         report.overall_swing = Some(overall);
         for &i in &both {
             if let (Some(x), Some(y)) = (&a[i], &b[i]) {
@@ -431,8 +456,8 @@ pub fn score(
             CategoryTable::from_counts(&counts)
         };
         let est = estimate_transfers(
-            &table(&a, &pair.from),
-            &table(&b, &pair.to),
+            &table(a, &pair.from),
+            &table(b, &pair.to),
             &TransferOptions::default(),
         )?;
         let pos: HashMap<&BureauId, usize> = ids.iter().enumerate().map(|(i, b)| (b, i)).collect();

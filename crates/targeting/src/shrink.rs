@@ -114,6 +114,19 @@ impl Design {
         Self { columns, x, p }
     }
 
+    /// The design restricted to some rows, in the order given.
+    pub fn select_rows(&self, rows: &[usize]) -> Self {
+        let mut x = Vec::with_capacity(rows.len() * self.p);
+        for &r in rows {
+            x.extend_from_slice(&self.x[r * self.p..(r + 1) * self.p]);
+        }
+        Self {
+            columns: self.columns.clone(),
+            x,
+            p: self.p,
+        }
+    }
+
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.x.len().checked_div(self.p).unwrap_or(0)
