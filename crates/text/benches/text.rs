@@ -23,10 +23,16 @@ fn answers() -> Vec<String> {
     .iter()
     .collect();
     if let Ok(mut reader) = csv::Reader::from_path(&path) {
-        let column = reader.headers().ok().and_then(|h| h.iter().position(|c| c == "texte"));
+        let column = reader
+            .headers()
+            .ok()
+            .and_then(|h| h.iter().position(|c| c == "texte"));
         if let Some(column) = column {
-            let texts: Vec<String> =
-                reader.records().filter_map(Result::ok).map(|r| r.get(column).unwrap_or("").to_string()).collect();
+            let texts: Vec<String> = reader
+                .records()
+                .filter_map(Result::ok)
+                .map(|r| r.get(column).unwrap_or("").to_string())
+                .collect();
             if !texts.is_empty() {
                 eprintln!("benchmarking on {} real contributions", texts.len());
                 return texts;
@@ -41,7 +47,9 @@ fn answers() -> Vec<String> {
         "Rétablir l'ISF et supprimer les privilèges des élus.",
         "Indexer les retraites sur le coût de la vie.",
     ];
-    (0..800).map(|i| format!("{}\n{}", parts[i % 5], parts[(i * 7 + 3) % 5])).collect()
+    (0..800)
+        .map(|i| format!("{}\n{}", parts[i % 5], parts[(i * 7 + 3) % 5]))
+        .collect()
 }
 
 fn benches(c: &mut Criterion) {
@@ -63,19 +71,43 @@ fn benches(c: &mut Criterion) {
         });
     });
     group.bench_function("mask personal data", |b| {
-        b.iter(|| texts.iter().map(|t| mask(t, &PrivacyOptions::default()).spans.len()).sum::<usize>());
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|t| mask(t, &PrivacyOptions::default()).spans.len())
+                .sum::<usize>()
+        });
     });
     group.bench_function("features (phrases, TF-IDF)", |b| {
-        b.iter(|| black_box(build_corpus(&texts, lem, &FeatureOptions::default()).map(|c| c.features.len())));
+        b.iter(|| {
+            black_box(
+                build_corpus(&texts, lem, &FeatureOptions::default()).map(|c| c.features.len()),
+            )
+        });
     });
     let corpus = build_corpus(&texts, lem, &FeatureOptions::default()).expect("corpus");
     group.throughput(Throughput::Elements(corpus.tfidf.n_rows as u64));
     group.bench_function("NMF k = 10", |b| {
-        b.iter(|| black_box(fit(&corpus.tfidf, &NmfOptions { k: 10, ..NmfOptions::default() }, None).residual));
+        b.iter(|| {
+            black_box(
+                fit(
+                    &corpus.tfidf,
+                    &NmfOptions {
+                        k: 10,
+                        ..NmfOptions::default()
+                    },
+                    None,
+                )
+                .residual,
+            )
+        });
     });
     group.throughput(Throughput::Bytes(bytes as u64));
     group.bench_function("analyse (k fixed at 9)", |b| {
-        let options = ThemeOptions { k: Some(9), ..ThemeOptions::default() };
+        let options = ThemeOptions {
+            k: Some(9),
+            ..ThemeOptions::default()
+        };
         b.iter(|| black_box(analyse(&texts, None, None, &options).map(|a| a.k)));
     });
     group.finish();

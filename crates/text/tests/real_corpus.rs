@@ -18,14 +18,22 @@ fn corpus() -> Option<Vec<String>> {
     .iter()
     .collect();
     if !path.exists() {
-        eprintln!("SKIPPED: {} is absent (shared data not beside this clone)", path.display());
+        eprintln!(
+            "SKIPPED: {} is absent (shared data not beside this clone)",
+            path.display()
+        );
         return None;
     }
     let mut reader = csv::Reader::from_path(&path).expect("readable CSV");
     let headers = reader.headers().expect("header").clone();
-    let column = headers.iter().position(|h| h == "texte").expect("texte column");
-    let texts: Vec<String> =
-        reader.records().map(|r| r.expect("record").get(column).unwrap_or("").to_string()).collect();
+    let column = headers
+        .iter()
+        .position(|h| h == "texte")
+        .expect("texte column");
+    let texts: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("record").get(column).unwrap_or("").to_string())
+        .collect();
     assert_eq!(texts.len(), 802, "the set holds 802 contributions");
     Some(texts)
 }
@@ -81,11 +89,20 @@ fn personal_data_left_in_the_notebooks_is_masked() {
     let count = |kind: PiiKind| masked.spans.iter().filter(|s| s.kind == kind).count();
     // the publisher redacted most data, but e-mail addresses of town halls and collectives,
     // a mobile number and street addresses remain in the transcriptions
-    for leftover in ["maire@fontenet.fr", "laparolecitoyennesaintaise@gmail.com", "07.55.63.65.34", "39 rue des Gâtines"] {
+    for leftover in [
+        "maire@fontenet.fr",
+        "laparolecitoyennesaintaise@gmail.com",
+        "07.55.63.65.34",
+        "39 rue des Gâtines",
+    ] {
         assert!(all.contains(leftover), "{leftover} is in the source");
         assert!(!masked.text.contains(leftover), "{leftover} was not masked");
     }
-    assert!(count(PiiKind::Email) >= 10, "{} e-mails", count(PiiKind::Email));
+    assert!(
+        count(PiiKind::Email) >= 10,
+        "{} e-mails",
+        count(PiiKind::Email)
+    );
     assert!(count(PiiKind::Phone) >= 1);
     assert!(count(PiiKind::Address) >= 3);
     assert!(count(PiiKind::Name) >= 20, "{} names", count(PiiKind::Name));
@@ -119,18 +136,36 @@ fn normalisation_and_lemmas_on_real_text() {
 fn themes_of_the_first_notebooks() {
     let Some(texts) = corpus() else { return };
     let texts = &texts[..200];
-    let options = ThemeOptions { k: Some(6), mask_examples: false, ..ThemeOptions::default() };
+    let options = ThemeOptions {
+        k: Some(6),
+        mask_examples: false,
+        ..ThemeOptions::default()
+    };
     let a = analyse(texts, None, None, &options).expect("analysis");
     assert_eq!(a.themes.len(), 6);
-    assert!(a.boilerplate.iter().any(|(line, _)| line.starts_with("cahiers de doléances")), "{:?}", a.boilerplate);
+    assert!(
+        a.boilerplate
+            .iter()
+            .any(|(line, _)| line.starts_with("cahiers de doléances")),
+        "{:?}",
+        a.boilerplate
+    );
     let total: f64 = a.themes.iter().map(|t| t.share.estimate).sum();
     assert!((total - 1.0).abs() < 1e-9);
     for t in &a.themes {
         assert!(t.mention_share.estimate >= t.share.estimate - 1e-12);
         for e in &t.examples {
-            assert_eq!(e.text, texts[e.answer][e.start..e.end], "verbatims are the respondents' words");
+            assert_eq!(
+                e.text,
+                texts[e.answer][e.start..e.end],
+                "verbatims are the respondents' words"
+            );
         }
     }
     // no theme is made of the page footer
-    assert!(!a.themes.iter().any(|t| t.terms.iter().any(|x| x.label.contains("édition"))));
+    assert!(
+        !a.themes
+            .iter()
+            .any(|t| t.terms.iter().any(|x| x.label.contains("édition")))
+    );
 }
