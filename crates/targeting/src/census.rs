@@ -312,6 +312,103 @@ mod tests {
         assert_eq!(coverage.weight_without_iris, 0.0);
     }
 
+    /// Real Paris data: BAN addresses placed in the 2017 bureaux and the 2013 IRIS, the 2015
+    /// diploma table, the 2017 presidential results.
+    #[test]
+    fn paris_census_through_addresses_predicts_the_right_and_centre_vote() {
+        use crate::bloc::{BlocResolver, BlocSpec};
+        use crate::counts::counts_from_results;
+        use crate::shrink::{Design, ShrinkOptions, shrink};
+        use std::io::Read;
+        let base = std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/paris-75"
+        ));
+        if !base.exists() {
+            eprintln!(
+                "SKIPPED: {} is absent (shared/data is not beside this clone)",
+                base.display()
+            );
+            return;
+        }
+        let gz =
+            std::fs::File::open(base.join("ban-adresses/adresses-75_bureau2017_iris2013.csv.gz"))
+                .unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(gz)
+            .read_to_string(&mut text)
+            .unwrap();
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .from_reader(text.as_bytes());
+        let mut placements = Vec::new();
+        for rec in rdr.records() {
+            let rec = rec.unwrap();
+            let (Some(b), Some(i)) = (rec.get(8), rec.get(9)) else {
+                continue;
+            };
+            if let (Ok(b), Ok(i)) = (BureauId::parse(&format!("75056_{b}")), IrisCode::parse(i)) {
+                placements.push((b, i, 1.0));
+            }
+        }
+        let links = links_from_placements(placements);
+        let census = CensusTable::read(
+            std::fs::File::open(base.join("iris-recensement-2015-filosofi/diplomes-2015.csv"))
+                .unwrap(),
+            CensusOptions {
+                source: "diplomes-2015.csv".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let specs = standard_specs(&census);
+        let (cov, coverage) = bureau_covariates(&census, &links, &specs).unwrap();
+        assert!(
+            coverage.weight_without_iris < 0.01 * coverage.weight_total,
+            "{coverage:?}"
+        );
+        let graduates = specs.iter().position(|s| s.name() == "graduates").unwrap();
+        // Results: the right and centre share of 2017 T1 per bureau.
+        let f = std::fs::File::open(
+            base.join("resultats-2017-par-bureau/paris_2017_resultats_par_bureau_long.csv"),
+        )
+        .unwrap();
+        let rows: Vec<_> = terrain_ingest::ResultsReader::new(
+            f,
+            terrain_ingest::ResultsOptions {
+                source: "paris_2017_resultats_par_bureau_long.csv".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+        let table = terrain_ingest::NuanceTable::defaults();
+        let spec = BlocSpec::parse("centre,right").unwrap();
+        let mut res = BlocResolver::new(&spec, &table);
+        let (by, _) = counts_from_results(&rows, &mut res);
+        let t1 = &by[&terrain_model::ElectionId::parse("2017_pres_t1").unwrap()];
+        assert_eq!(t1.bureaux.len(), 896);
+        let (mut x, mut y) = (vec![], vec![]);
+        for b in &t1.bureaux {
+            if let Some(Some(g)) = cov.values.get(&b.bureau).map(|r| r[graduates]) {
+                x.push(g);
+                y.push(b.bloc_share());
+            }
+        }
+        assert!(x.len() > 880, "{} bureaux with a graduate share", x.len());
+        let r = crate::metrics::pearson(&x, &y);
+        assert!(r > 0.3, "graduates vs centre + right: r = {r}");
+        // The census prior explains part of the share, and shrinkage keeps rates in [0, 1].
+        let ids: Vec<BureauId> = t1.bureaux.iter().map(|b| b.bureau.clone()).collect();
+        let design = Design::new(&ids, Some(&cov));
+        let k: Vec<f64> = t1.bureaux.iter().map(|b| b.bloc).collect();
+        let n: Vec<f64> = t1.bureaux.iter().map(|b| b.exprimes).collect();
+        let (post, fit) = shrink(&k, &n, &design, &ShrinkOptions::default()).unwrap();
+        assert!(fit.prior_r2 > 0.1, "{fit:?}");
+        assert!(post.iter().all(|p| (0.0..=1.0).contains(p)));
+    }
+
     #[test]
     fn unknown_variables_are_named() {
         let t = table();

@@ -33,6 +33,9 @@ pub mod score;
 pub mod shrink;
 
 pub use bloc::{BlocResolver, BlocSpec, Selector};
+pub use command::{
+    TargetExtras, TargetOptions, TargetReport, target, target_counts, target_results,
+};
 pub use counts::{BureauCounts, ElectionCounts};
 pub use error::TargetingError;
 pub use plan::{BudgetOptions, ClassOptions, Density, PlanUnit, PlanYield, Priority, YieldParams};
