@@ -38,6 +38,13 @@ enum Command {
     User(commands::admin::UserCommand),
     /// Make an invite code for walkers to join a campaign.
     Invite(commands::admin::InviteArgs),
+    /// Import official files into a campaign: results, census, contours, addresses, communes.
+    #[command(subcommand)]
+    Import(commands::import::ImportCommand),
+    /// Draw a balanced and/or spatially balanced sample of areas from a CSV frame.
+    Sample(commands::stats::SampleArgs),
+    /// Calibrate survey weights to margins (raking, linear, bounded logit) on CSV files.
+    Weight(commands::stats::WeightArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +68,9 @@ fn main() -> ExitCode {
             Command::Campaign(c) => commands::admin::campaign(c).await,
             Command::User(c) => commands::admin::user(c).await,
             Command::Invite(a) => commands::admin::invite(a).await,
+            Command::Import(c) => commands::import::run(c).await,
+            Command::Sample(a) => commands::stats::sample(a),
+            Command::Weight(a) => commands::stats::weight(a),
         }
     });
     match result {

@@ -169,3 +169,149 @@ fn administration_from_the_shell() {
     assert_eq!(users.as_array().unwrap().len(), 1);
     assert_eq!(users[0]["is_admin"], true);
 }
+
+fn shared(rel: &str) -> Option<std::path::PathBuf> {
+    let p = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        .join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!(
+            "SKIPPED: {} is absent (shared/data is not beside this clone)",
+            p.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn import_from_the_shell() {
+    let Some(results) = shared(
+        "elections-rhone-69-presidentielle-2017-2022/reconstitue-format-officiel/PR17_BVot_T2_69.txt",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/t.db", dir.path().display());
+    assert!(
+        terrain(&[
+            "campaign", "add", "--db", &db, "--slug", "rhone", "--name", "Rhône"
+        ])
+        .status
+        .success()
+    );
+    let o = terrain(&[
+        "import",
+        "results",
+        "--db",
+        &db,
+        "--campaign",
+        "rhone",
+        "--json",
+        results.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "results");
+    assert_eq!(v["stored"]["elections"][0][0], "2017_pres_t2");
+    assert_eq!(v["stored"]["bureaux_with_results"], 1287);
+    assert!(v["report"]["votes_by_bloc"]["centre"].as_u64().unwrap() > 0);
+    // A file of the wrong kind is a clear error, and nothing is stored.
+    let o = terrain(&[
+        "import",
+        "census",
+        "--db",
+        &db,
+        "--campaign",
+        "rhone",
+        results.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("PR17_BVot_T2_69.txt"), "{}", stderr(&o));
+    let o = terrain(&[
+        "import",
+        "results",
+        "--db",
+        &db,
+        "--campaign",
+        "nowhere",
+        results.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("campaign nowhere"), "{}", stderr(&o));
+}
+
+#[test]
+fn sample_and_weight_on_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = dir.path().join("frame.csv");
+    let mut text = String::from("id,pop,lon,lat\n");
+    for i in 0..200 {
+        text.push_str(&format!(
+            "a{i},{},{},{}\n",
+            100 + (i * 37) % 400,
+            2.0 + (i % 20) as f64 * 0.01,
+            48.8 + (i / 20) as f64 * 0.01
+        ));
+    }
+    std::fs::write(&frame, text).unwrap();
+    let out = dir.path().join("sample.csv");
+    let o = terrain(&[
+        "sample",
+        "--frame",
+        frame.to_str().unwrap(),
+        "--n",
+        "20",
+        "--prob",
+        "pop",
+        "--balance",
+        "pop",
+        "--spatial",
+        "lon,lat",
+        "--seed",
+        "7",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let chosen = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(chosen.lines().count(), 21, "{chosen}");
+    let resp = dir.path().join("resp.csv");
+    let mut r = String::from("id,sex,age\n");
+    for i in 0..100 {
+        r.push_str(&format!(
+            "r{i},{},{}\n",
+            if i % 3 == 0 { "F" } else { "M" },
+            if i % 2 == 0 { "young" } else { "old" }
+        ));
+    }
+    std::fs::write(&resp, r).unwrap();
+    let margins = dir.path().join("margins.csv");
+    std::fs::write(
+        &margins,
+        "variable,category,target\nsex,F,500\nsex,M,500\nage,young,400\nage,old,600\n",
+    )
+    .unwrap();
+    let w = dir.path().join("w.csv");
+    let o = terrain(&[
+        "weight",
+        "--respondents",
+        resp.to_str().unwrap(),
+        "--margins",
+        margins.to_str().unwrap(),
+        "--method",
+        "raking",
+        "--out",
+        w.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let weights = std::fs::read_to_string(&w).unwrap();
+    let total: f64 = weights
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!((total - 1000.0).abs() < 1e-6, "{total}");
+}

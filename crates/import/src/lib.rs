@@ -649,3 +649,59 @@ pub async fn import_addresses<R: Read>(
         warnings,
     })
 }
+
+/// Imports the COG communes (the JSON of `@etalab/decoupage-administratif` or INSEE's
+/// `v_commune_AAAA.csv`): regions, departments, communes and municipal arrondissements with
+/// their official names. Associated and delegated communes are left out of the tree.
+pub async fn import_communes(
+    target: Target<'_>,
+    source: &str,
+    input: impl Read,
+) -> Result<ImportSummary, ImportError> {
+    use terrain_ingest::cog::{CommuneKind, read_communes_csv, read_communes_json};
+    let mut buf = std::io::BufReader::new(input);
+    let first = {
+        use std::io::BufRead;
+        let data = buf.fill_buf().map_err(|e| ImportError::Io {
+            source_name: source.to_string(),
+            detail: e.to_string(),
+        })?;
+        data.iter()
+            .copied()
+            .find(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF)
+    };
+    let communes = if first == Some(b'[') {
+        read_communes_json(buf, source)?
+    } else {
+        read_communes_csv(buf, source)?
+    };
+    let index = target.store.territory_index(target.campaign).await?;
+    let mut tree = Tree::new(&index);
+    let mut kept = 0u64;
+    for c in &communes {
+        if matches!(
+            c.kind,
+            CommuneKind::Current | CommuneKind::MunicipalArrondissement
+        ) {
+            tree.commune(&c.code, Some(c.name.as_str()));
+            kept += 1;
+        }
+    }
+    let batch = ImportBatch {
+        source: source.to_string(),
+        territories: tree.items,
+        ..Default::default()
+    };
+    let stored = target
+        .store
+        .apply_import(target.audit, target.campaign, &batch)
+        .await?;
+    let report = serde_json::json!({"communes_read": communes.len(), "communes_kept": kept});
+    Ok(ImportSummary {
+        kind: "communes",
+        source: source.into(),
+        stored,
+        report,
+        warnings: Warnings::default(),
+    })
+}

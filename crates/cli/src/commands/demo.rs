@@ -1,5 +1,7 @@
-//! `terrain demo`: a fresh SQLite database holding a demo campaign on Paris, an account for each
-//! role, then the server. Everything is made anew at each start.
+//! `terrain demo`: a fresh SQLite database holding a demo campaign on Paris — real public data:
+//! the 896 bureaux de vote with their 2017 results and contours, the IRIS census, the 158,048
+//! BAN addresses — an account for each role, then the server. Everything is made anew at each
+//! start.
 
 use anyhow::Context;
 use std::net::{IpAddr, SocketAddr};
@@ -8,9 +10,7 @@ use std::sync::Arc;
 use terrain_model::{Email, Role, Slug, TerritoryKind};
 use terrain_server::auth::secrets::{self, Password};
 use terrain_server::{Application, ServerConfig, shutdown_signal};
-use terrain_store::{
-    Audit, AuditSource, NewCampaign, NewInvite, NewMember, NewTerritory, NewUser, Store,
-};
+use terrain_store::{Audit, AuditSource, NewCampaign, NewInvite, NewMember, NewUser, Store};
 use time::OffsetDateTime;
 
 /// Options of `terrain demo`.
@@ -65,47 +65,12 @@ const ACCOUNTS: [(&str, &str, Option<Role>, Option<&str>); 6] = [
     ),
 ];
 
-/// The official name of a Paris arrondissement (as in the COG: "Paris 1er Arrondissement").
-fn arrondissement_name(n: u32) -> String {
-    if n == 1 {
-        "Paris 1er Arrondissement".into()
-    } else {
-        format!("Paris {n}e Arrondissement")
-    }
-}
-
-/// The Paris territory: department 75, the city, its 20 arrondissements.
-fn paris_territory() -> Vec<NewTerritory> {
-    let mut v = vec![
-        NewTerritory {
-            kind: TerritoryKind::Department,
-            code: "75".into(),
-            name: "Paris".into(),
-            parent: None,
-        },
-        NewTerritory {
-            kind: TerritoryKind::Commune,
-            code: "75056".into(),
-            name: "Paris".into(),
-            parent: Some((TerritoryKind::Department, "75".into())),
-        },
-    ];
-    for n in 1..=20 {
-        v.push(NewTerritory {
-            kind: TerritoryKind::Arrondissement,
-            code: format!("751{n:02}"),
-            name: arrondissement_name(n),
-            parent: Some((TerritoryKind::Commune, "75056".into())),
-        });
-    }
-    v
-}
-
 /// What the demo made, for the banner.
 #[derive(Debug)]
 pub struct DemoSeed {
     pub campaign: terrain_model::Campaign,
     pub invite_code: String,
+    pub paris: terrain_import::demo::ParisLoaded,
 }
 
 /// Fills an empty store with the demo campaign and accounts.
@@ -121,9 +86,13 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
             },
         )
         .await?;
-    store
-        .upsert_territories(&audit, campaign.id, &paris_territory())
-        .await?;
+    let paris = terrain_import::demo::load_paris(terrain_import::Target {
+        store,
+        campaign: campaign.id,
+        audit: &audit,
+    })
+    .await
+    .context("loading the Paris data set")?;
     let hash = secrets::hash_password(Password::new(DEMO_PASSWORD)).await?;
     let mut director = None;
     let mut coord18 = None;
@@ -194,6 +163,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
     Ok(DemoSeed {
         campaign,
         invite_code,
+        paris,
     })
 }
 
@@ -226,6 +196,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  field app:  {base}/field/");
     println!("  API:        {base}/api/v1/openapi.json");
     println!("  database:   {}", db.display());
+    let p = &seed.paris;
+    println!(
+        "  data:       Paris, {} territories, {} bureaux with results ({}), {} addresses, {} census values",
+        p.territories,
+        p.bureaux_with_results,
+        p.elections.join(", "),
+        p.addresses,
+        p.census_values
+    );
     println!();
     println!("  Sign in with one of these accounts (password: {DEMO_PASSWORD}):");
     for (email, name, role, arr) in ACCOUNTS {

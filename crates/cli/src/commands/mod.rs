@@ -2,7 +2,9 @@
 
 pub mod admin;
 pub mod demo;
+pub mod import;
 pub mod serve;
+pub mod stats;
 
 use anyhow::Context;
 use std::sync::Arc;
