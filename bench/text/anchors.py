@@ -137,6 +137,7 @@ def themes(dir_: Path) -> dict:
         "stability_subsets": stability(t_sub),
         "seconds": float(np.mean([f["seconds"] for f in terrain["fits"]])),
         "iterations": float(np.mean([f["iterations"] for f in terrain["fits"]])),
+        "residual": float(np.mean([f["residual"] for f in terrain["fits"]])),
     }
     models = {
         "scikit-learn NMF (cd, init=nndsvda)": lambda s: NMF(n_components=k, init="nndsvda", random_state=s, max_iter=400),
@@ -146,13 +147,14 @@ def themes(dir_: Path) -> dict:
     }
     for name, make in models.items():
         data = counts if "counts" in name else x
-        runs, secs, iters = [], [], []
+        runs, secs, iters, residuals = [], [], [], []
         for seed in range(5):
             model = make(seed)
             t0 = time.perf_counter()
             model.fit(data)
             secs.append(time.perf_counter() - t0)
             iters.append(getattr(model, "n_iter_", 0))
+            residuals.append(getattr(model, "reconstruction_err_", float("nan")))
             runs.append(top_terms(model.components_))
         sub_runs = []
         for rows in subsets:
@@ -163,8 +165,12 @@ def themes(dir_: Path) -> dict:
         results[name] = {"coherence": float(np.mean(coh)), "stability_seeds": stability(runs),
                          "stability_subsets": stability(sub_runs),
                          "seconds": float(np.mean(secs)), "iterations": float(np.mean(iters)),
+                         "residual": float(np.mean(residuals)) if "NMF" in name else None,
                          "example_topics": [[vocab[j] for j in t[:6]] for t in runs[0][:3]]}
-    return {"k": k, "items": x.shape[0], "features": x.shape[1], "answers": terrain["answers"], "models": results}
+    analysis = {"coherence": terrain["coherence"], "seconds": terrain["seconds_analyse"], "k": k,
+                "selection": terrain["selection"]}
+    return {"k": k, "items": x.shape[0], "features": x.shape[1], "answers": terrain["answers"],
+            "models": results, "terrain_analysis": analysis}
 
 
 def main() -> None:
@@ -183,9 +189,12 @@ def main() -> None:
     print(f"  spaCy time {lem['spacy_seconds']:.2f} s")
     th = summary["themes"]
     print(f"\nThemes at k = {th['k']} on {th['items']} items x {th['features']} features ({th['answers']} answers), 5 seeds each:")
-    print(f"  {'model':40} {'NPMI':>6} {'stab. seeds':>11} {'stab. 80%':>10} {'fit (s)':>8} {'iter.':>6}")
+    print(f"  {'model':40} {'NPMI':>6} {'stab. seeds':>11} {'stab. 80%':>10} {'fit (s)':>8} {'iter.':>6} {'‖X−WH‖':>9}")
     for name, r in th["models"].items():
-        print(f"  {name:40} {r['coherence']:6.3f} {r['stability_seeds']:11.3f} {r['stability_subsets']:10.3f} {r['seconds']:8.3f} {r['iterations']:6.0f}")
+        res = f"{r['residual']:9.4f}" if r.get("residual") is not None else f"{'-':>9}"
+        print(f"  {name:40} {r['coherence']:6.3f} {r['stability_seeds']:11.3f} {r['stability_subsets']:10.3f} {r['seconds']:8.3f} {r['iterations']:6.0f} {res}")
+    print(f"  Terrain's analysis (k chosen, most coherent of 3 fits): NPMI {th['terrain_analysis']['coherence']:.3f}, "
+          f"{th['terrain_analysis']['seconds']:.2f} s for features + choice of k + model")
     t = th["models"]["Terrain NMF (HALS, NNDSVDa start)"]
     print(f"  (Terrain's own NPMI for the same top terms: {t['coherence_reported_by_terrain']:.6f}; here {t['coherence']:.6f})")
 

@@ -287,8 +287,6 @@ pub struct Lemmatizer {
     lookup: HashMap<String, String>,
     function_words: HashMap<String, String>,
     stemmer: rust_stemmers::Stemmer,
-    /// unaccented spelling → the one accented form the tables know with that spelling
-    unaccented: OnceLock<HashMap<String, Option<String>>>,
 }
 
 impl std::fmt::Debug for Lemmatizer {
@@ -417,7 +415,6 @@ impl Lemmatizer {
             lookup,
             function_words,
             stemmer: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::French),
-            unaccented: OnceLock::new(),
         })
     }
 
@@ -512,56 +509,6 @@ impl Lemmatizer {
             || self.exceptions.values().any(|e| e.contains_key(form))
     }
 
-    /// The accented spelling of a word typed without its accents (`etat` → `état`,
-    /// `ETAT` folded → `état`), when the word is unknown as typed (neither listed nor a
-    /// regular inflection of a listed word) and the tables know exactly one accented form
-    /// that spells the same without accents. `marche` is known as
-    /// typed and stays `marche`; an ambiguous spelling is left alone.
-    #[must_use]
-    pub fn restore_accents(&self, form: &str) -> Option<String> {
-        if !form.is_ascii()
-            || form.len() < 3
-            || !form.bytes().all(|b| b.is_ascii_lowercase())
-            || self.knows(form)
-        {
-            return None;
-        }
-        // a regular inflection of a known word (`taxes`, `grises`) is spelled right
-        if [Pos::Noun, Pos::Adj, Pos::Verb, Pos::Adv]
-            .iter()
-            .any(|&p| self.lemma_as(form, p).1)
-        {
-            return None;
-        }
-        let map = self.unaccented.get_or_init(|| {
-            let mut map: HashMap<String, Option<String>> = HashMap::new();
-            let forms = self
-                .index
-                .values()
-                .flat_map(|set| set.iter())
-                .chain(self.exceptions.values().flat_map(|e| e.keys()))
-                .chain(self.function_words.keys());
-            for known in forms {
-                if known.is_ascii() {
-                    continue;
-                }
-                let plain = crate::normalize::strip_accents(known);
-                match map.get_mut(&plain) {
-                    None => {
-                        map.insert(plain, Some(known.clone()));
-                    }
-                    Some(slot) => {
-                        if slot.as_deref() != Some(known.as_str()) {
-                            *slot = None;
-                        }
-                    }
-                }
-            }
-            map
-        });
-        map.get(form).cloned().flatten()
-    }
-
     /// The Snowball French stem of a folded word.
     #[must_use]
     pub fn stem(&self, form: &str) -> String {
@@ -612,21 +559,6 @@ impl Lemmatizer {
     /// The lemma of a folded word in a context (see [`Context::of`]).
     #[must_use]
     pub fn lemma_with_context(&self, form: &str, context: Context) -> String {
-        // a word typed without its accents: lemmatise the accented word, or restore the
-        // accents of the lemma (`ecoles` → `ecole` → `école`)
-        if let Some(restored) = self.restore_accents(form) {
-            return self.lemma_of_known_spelling(&restored, context);
-        }
-        let lemma = self.lemma_of_known_spelling(form, context);
-        if lemma != form
-            && let Some(restored) = self.restore_accents(&lemma)
-        {
-            return restored;
-        }
-        lemma
-    }
-
-    fn lemma_of_known_spelling(&self, form: &str, context: Context) -> String {
         if let Some(lemma) = self.function_words.get(form) {
             return lemma.clone();
         }
@@ -801,17 +733,6 @@ mod tests {
         // "contrôle" is a noun after an article and a verb after a subject pronoun
         assert_eq!(lemmas("le contrôle")[1], "contrôle");
         assert_eq!(lemmas("il contrôle")[1], "contrôler");
-    }
-
-    #[test]
-    fn accents_typed_without_are_restored_when_unambiguous() {
-        let lem = Lemmatizer::french().expect("embedded tables load");
-        assert_eq!(lem.restore_accents("ecole").as_deref(), Some("école"));
-        assert_eq!(lemmas("L'ETAT et les ECOLES")[1], "état");
-        assert_eq!(lemmas("les ecoles")[1], "école");
-        // a spelling known as typed is never changed: marche is not marché
-        assert_eq!(lem.restore_accents("marche"), None);
-        assert_eq!(lemmas("la marche")[1], "marche");
     }
 
     #[test]

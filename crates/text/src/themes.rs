@@ -16,8 +16,9 @@
 //! (the weight defaults to 0.5: coherence alone drifts to the smallest k when themes are
 //! broad, stability alone rewards trivially repeated solutions); ties go to the smaller k.
 //!
-//! **Fitting.** On a small corpus the fit on the whole sample at the chosen k is the
-//! model. On a large one, the model is refitted on all items from the sample's H (warm
+//! **Fitting.** At the chosen k, `restarts` fits from different seeds on the whole sample
+//! reach near-equal residuals but different themes; the most coherent one is kept. On a
+//! small corpus it is the model. On a large one, the model is refitted on all items from the sample's H (warm
 //! start), which costs a few passes instead of a full search.
 //!
 //! **Shares.** Two shares per theme, both weighted by the caller's weights with the interval
@@ -456,7 +457,30 @@ pub fn analyse<S: AsRef<str>>(
         });
     };
     let k = chosen.k;
-    let Some(best_fit) = fits.into_iter().next() else {
+    // The fits from different seeds reach near-equal residuals but different themes: keep
+    // the most coherent of `restarts` fits on the whole sample (fit 0 is one of them).
+    let mut candidates: Vec<NmfFit> = fits.into_iter().take(1).collect();
+    for r in 1..restarts {
+        let seed = options.seed.wrapping_add(1000 * k as u64 + 500 + r as u64);
+        let mut f = fit(&x_sample, &nmf_options(k, seed), None);
+        f.normalize();
+        candidates.push(f);
+    }
+    let coherence_of = |f: &NmfFit| {
+        (0..k)
+            .map(|l| postings_sample.coherence(&f.top_features(l, options.top_terms)))
+            .sum::<f64>()
+            / k as f64
+    };
+    let Some(best_fit) = candidates
+        .into_iter()
+        .map(|f| (coherence_of(&f), f))
+        .max_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then(b.1.residual.total_cmp(&a.1.residual))
+        })
+        .map(|(_, f)| f)
+    else {
         return Err(TextError::TooFewAnswers {
             usable: usable_rows.len(),
             needed,
