@@ -110,7 +110,8 @@ pub struct FeatureOptions {
     pub sublinear_tf: bool,
     /// Lines of six words or more found in at least this share of answers (and in
     /// `boilerplate_min_docs` of them) are template text (page footers, form headers,
-    /// copied signatures) and are left out; 0 disables.
+    /// copied signatures) and are left out; 0 disables. Only answers of several lines are
+    /// counted: an answer given word for word by many respondents is content.
     pub boilerplate_fraction: f64,
     /// Minimum number of answers for a line to count as template text.
     pub boilerplate_min_docs: usize,
@@ -905,6 +906,16 @@ pub fn template_lines<S: AsRef<str>>(
     }
     let mut df: FxHashMap<String, usize> = FxHashMap::default();
     for text in texts {
+        // an answer that is a single line is content, however many give it word for word
+        if text
+            .as_ref()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .nth(1)
+            .is_none()
+        {
+            continue;
+        }
         // keys only use letters, folded: no need to normalise the whole text first
         let mut seen: Vec<String> = text.as_ref().lines().filter_map(line_key).collect();
         seen.sort_unstable();
@@ -1160,6 +1171,20 @@ mod tests {
         assert_eq!(one.features, two.features);
         assert_eq!(one.counts, two.counts);
         assert_eq!(one.phrases, two.phrases);
+    }
+
+    #[test]
+    fn identical_one_line_answers_are_not_template() {
+        let texts: Vec<String> = (0..30)
+            .map(|_| "Baisser les impôts et la TVA sur les produits".to_string())
+            .collect();
+        let opts = FeatureOptions {
+            boilerplate_fraction: 0.02,
+            ..small_options()
+        };
+        let c = corpus(&texts.iter().map(String::as_str).collect::<Vec<_>>(), &opts);
+        assert!(c.boilerplate.is_empty());
+        assert!(c.features.iter().any(|f| f.key == "impôt"));
     }
 
     #[test]
