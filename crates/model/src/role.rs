@@ -57,6 +57,8 @@ impl Role {
             }
             ManageMembers => matches!(self, Admin | Director | Coordinator),
             ReadAddresses => true,
+            ReadTargeting => matches!(self, Admin | Director | Coordinator),
+            ImportData => matches!(self, Admin | Director),
         }
     }
 
@@ -123,6 +125,10 @@ pub enum Capability {
     ReadAudit,
     /// One's own account.
     ReadOwnProfile,
+    /// Scores, ranks and plans of bureaux (within scope).
+    ReadTargeting,
+    /// Import official files (results, census, contours, addresses) into the campaign.
+    ImportData,
 }
 
 #[cfg(test)]

@@ -52,6 +52,8 @@ requirements! {
     CreateInvites => CreateInvites, "create invites";
     ReadInvites => ReadInvites, "list invites";
     ReadAudit => ReadAudit, "read the audit log";
+    ReadTargeting => ReadTargeting, "see targeting scores and plans";
+    ImportData => ImportData, "import data files";
 }
 
 /// A caller allowed to use capability `R` in the campaign named by the path's `{campaign}`.

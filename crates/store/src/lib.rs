@@ -75,7 +75,8 @@ pub trait Store: ElectoralStore + Send + Sync + 'static {
         kind: TerritoryKind,
         code: &str,
     ) -> Result<Territory>;
-    /// Territories matching the query, ordered by kind then code.
+    /// Territories matching the query, from the top of the tree down (region, department,
+    /// commune, arrondissement, bureau, IRIS), then by code.
     async fn territories(&self, campaign: CampaignId, q: &TerritoryQuery)
     -> Result<Vec<Territory>>;
     /// How many children each of these territories has.

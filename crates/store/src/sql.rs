@@ -742,7 +742,7 @@ macro_rules! sql_store {
                     qb.push_bind(pattern);
                     qb.push(" ESCAPE '\\')");
                 }
-                qb.push(" ORDER BY kind, code LIMIT ");
+                qb.push(" ORDER BY CASE kind WHEN 'region' THEN 0 WHEN 'department' THEN 1 WHEN 'commune' THEN 2 WHEN 'arrondissement' THEN 3 WHEN 'bureau' THEN 4 ELSE 5 END, code LIMIT ");
                 qb.push_bind(i64::from(if q.limit == 0 { 1000 } else { q.limit.min(10_000) }));
                 qb.push(" OFFSET ");
                 qb.push_bind(i64::from(q.offset));

@@ -11,8 +11,11 @@ import { Territories } from './territories';
 import { Team } from './team';
 import { Invites } from './invites';
 import { AuditLog } from './audit';
+import { MapPage } from './map';
+import { TargetingPage } from './targeting';
+import { ImportsPage } from './imports';
 
-const PAGES: Page[] = ['overview', 'territories', 'team', 'invites', 'audit'];
+const PAGES: Page[] = ['overview', 'territories', 'map', 'targeting', 'team', 'invites', 'imports', 'audit'];
 
 function currentRoute(): { page: Page; arg: string | null } {
   const [page, arg] = location.hash.replace(/^#\/?/, '').split('/');
@@ -134,6 +137,15 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       break;
     case 'audit':
       content = html`<${AuditLog} mine=${mine} />`;
+      break;
+    case 'map':
+      content = html`<${MapPage} mine=${mine} />`;
+      break;
+    case 'targeting':
+      content = html`<${TargetingPage} mine=${mine} />`;
+      break;
+    case 'imports':
+      content = html`<${ImportsPage} mine=${mine} />`;
       break;
     default:
       content = html`<${Overview} mine=${mine} />`;

@@ -4,7 +4,8 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { api, type MyCampaign, type Territory } from '../lib/api';
 import { useAsync } from '../lib/hooks';
-import { formatNumber, t } from '../i18n';
+import { formatNumber, formatPercent, t } from '../i18n';
+import { VotesBars } from './map';
 
 export function Territories({ mine, selected }: { mine: MyCampaign; selected: string | null }) {
   const id = mine.campaign.id;
@@ -70,10 +71,48 @@ function Detail({ campaign, territory }: { campaign: string; territory: string }
       <dt>${t('territories.code')}</dt><dd><code>${d.code}</code></dd>
       <dt>${t('territories.children')}</dt><dd>${formatNumber(d.child_count)}</dd>
     </dl>
+    <${Results} campaign=${campaign} territory=${territory} />
+    ${d.kind === 'iris' && html`<${Census} campaign=${campaign} territory=${territory} />`}
     <h3>${t('territories.addresses')}</h3>
     ${addresses.data && addresses.data.length === 0 && html`<p class="muted">${t('territories.noAddresses')}</p>`}
     ${addresses.error && html`<p class="error">${addresses.error.message}</p>`}
     <ul class="addresses">
       ${addresses.data?.map((a) => html`<li>${a.label} <span class="muted">${t('territories.doors', { n: a.doors_estimated })}</span></li>`)}
     </ul>`;
+}
+
+function Results({ campaign, territory }: { campaign: string; territory: string }) {
+  const elections = useAsync(() => api.elections(campaign), [campaign]);
+  const [election, setElection] = useState('');
+  const code = election || elections.data?.[0]?.code || '';
+  const r = useAsync(() => (code ? api.results(campaign, territory, code) : Promise.resolve(null)), [campaign, territory, code]);
+  if (!elections.data || elections.data.length === 0) return null;
+  return html`
+    <div class="results" data-testid="results">
+      <h3>${t('results.title')}
+        <select class="inline" aria-label=${t('map.election')} value=${code} onChange=${(e: Event) => setElection((e.target as HTMLSelectElement).value)}>
+          ${elections.data.map((e) => html`<option value=${e.code}>${e.label}</option>`)}
+        </select>
+      </h3>
+      ${r.error && html`<p class="muted">${r.error.message}</p>`}
+      ${r.data && r.data.bureaux > 0 && html`
+        <p class="muted small">${[
+          t('results.bureaux', { n: formatNumber(r.data.bureaux) }),
+          `${t('results.inscrits')} ${formatNumber(r.data.counts.inscrits)}`,
+          `${t('results.abstention')} ${formatPercent(r.data.abstention_rate)}`,
+        ].join(' · ')}</p>
+        <${VotesBars} votes=${r.data.candidates.slice(0, 12)} />`}
+    </div>`;
+}
+
+function Census({ campaign, territory }: { campaign: string; territory: string }) {
+  const values = useAsync(() => api.census(campaign, territory), [campaign, territory]);
+  if (!values.data || values.data.length === 0) return null;
+  const pick = ['P15_POP1564', 'P15_ACT1564', 'P15_CHOM1564', 'P15_NSCOL15P', 'P15_NSCOL15P_SUP', 'DISP_MED15'];
+  const shown = values.data.filter((v) => pick.includes(v.variable));
+  return html`
+    <h3>${t('census.title')}</h3>
+    <dl class="facts census">
+      ${(shown.length ? shown : values.data.slice(0, 8)).map((v) => html`<dt><code>${v.variable}</code></dt><dd>${formatNumber(Math.round(v.value))}</dd>`)}
+    </dl>`;
 }

@@ -34,3 +34,12 @@ export function formatDateTime(iso: string): string {
 export function formatNumber(n: number): string {
   return new Intl.NumberFormat(current === 'fr' ? 'fr-FR' : 'en-GB').format(n);
 }
+
+/** A share in [0, 1] written as a percentage the local way (34,8 %). */
+export function formatPercent(v: number, digits = 1): string {
+  return new Intl.NumberFormat(current === 'fr' ? 'fr-FR' : 'en-GB', {
+    style: 'percent',
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(v);
+}

@@ -2,14 +2,14 @@
 // decides; this only hides what would be refused).
 import type { Role } from './api';
 
-export type Page = 'overview' | 'territories' | 'team' | 'invites' | 'audit';
+export type Page = 'overview' | 'territories' | 'map' | 'targeting' | 'team' | 'invites' | 'imports' | 'audit';
 
 const PAGES_BY_ROLE: Record<Role, Page[]> = {
-  admin: ['overview', 'territories', 'team', 'invites', 'audit'],
-  director: ['overview', 'territories', 'team', 'invites', 'audit'],
-  coordinator: ['overview', 'territories', 'team', 'invites'],
-  trainer: ['overview', 'territories', 'team', 'invites'],
-  walker: ['overview', 'territories'],
+  admin: ['overview', 'territories', 'map', 'targeting', 'team', 'invites', 'imports', 'audit'],
+  director: ['overview', 'territories', 'map', 'targeting', 'team', 'invites', 'imports', 'audit'],
+  coordinator: ['overview', 'territories', 'map', 'targeting', 'team', 'invites'],
+  trainer: ['overview', 'territories', 'map', 'team', 'invites'],
+  walker: ['overview', 'territories', 'map'],
 };
 
 /** Whether a role sees a page of the dashboard. */

@@ -27,6 +27,30 @@ export interface Invite {
 export interface CreatedInvite { invite: Invite; code: string; url: string; qr_svg: string }
 export interface AuditEntry { id: string; at: string; actor: string | null; source: string; action: string; target: string; detail: unknown }
 
+export interface Election {
+  id: string; code: string; label: string; kind: string; year: number; round: number;
+  bureaux: number; source: string; imported_at: string;
+}
+export interface Votes { name: string; nuance: string | null; bloc: string | null; votes: number; share: number }
+export interface Counts { inscrits: number; abstentions: number; votants: number; blancs: number; nuls: number; exprimes: number }
+export interface TerritoryResults {
+  election: Election; bureaux: number; counts: Counts; abstention_rate: number; candidates: Votes[]; blocs: Votes[];
+}
+export interface CensusValue { source: string; variable: string; value: number }
+export interface BureauTarget {
+  id: string; code: string; name: string; inscrits: number; abstention_rate: number; bloc_share: number;
+  po: number; count: number; doors: number; rank: number; class: 'red' | 'orange' | 'yellow' | 'none'; selected: boolean;
+}
+export interface PlanYield {
+  bureaux: number; inscrits: number; doors: number; doors_opened: number; conversations: number; hours: number;
+  target_electors: number; target_electors_at_opened_doors: number;
+}
+export interface Targeting {
+  election: string; blocs: string[]; budget_doors: number; bureaux: BureauTarget[]; plan: PlanYield; classes: Record<string, number>;
+}
+export interface TargetingQuery { election?: string; blocs?: string; budget_doors?: number }
+export type FeatureCollection = { type: 'FeatureCollection'; election?: string | null; features: Array<{ type: 'Feature'; geometry: unknown; properties: Record<string, unknown> }> };
+
 /** An error answered by the server (or the network failing: code `network`). */
 export class ApiError extends Error {
   constructor(
@@ -102,6 +126,54 @@ export const api = {
   invites: (campaign: string) => request<Invite[]>('GET', `${c(campaign)}/invites`),
   createInvite: (campaign: string, i: { territory_id: string; role?: Role; expires_in_hours?: number; max_uses?: number }) =>
     request<CreatedInvite>('POST', `${c(campaign)}/invites`, i),
+  elections: (campaign: string) => request<Election[]>('GET', `${c(campaign)}/elections`),
+  results: (campaign: string, territory: string, election?: string) =>
+    request<TerritoryResults>('GET', `${c(campaign)}/territories/${territory}/results${election ? `?election=${encodeURIComponent(election)}` : ''}`),
+  census: (campaign: string, territory: string) => request<CensusValue[]>('GET', `${c(campaign)}/territories/${territory}/census`),
+  map: (campaign: string, kind: 'bureau' | 'iris', election?: string) =>
+    request<FeatureCollection>('GET', `${c(campaign)}/map?kind=${kind}${election ? `&election=${encodeURIComponent(election)}` : ''}`),
+  targeting: (campaign: string, q: TargetingQuery) => request<Targeting>('GET', `${c(campaign)}/targeting?${targetingQuery(q)}`),
+  targetingExport: (campaign: string, q: TargetingQuery, format: 'csv' | 'geojson') =>
+    `/api/v1${c(campaign)}/targeting.${format}?${targetingQuery(q)}`,
   audit: (campaign: string, before?: string) =>
     request<AuditEntry[]>('GET', `${c(campaign)}/audit?limit=50${before ? `&before=${before}` : ''}`),
 };
+
+/** The query string of a targeting request. */
+export function targetingQuery(q: TargetingQuery): string {
+  const p = new URLSearchParams();
+  if (q.election) p.set('election', q.election);
+  if (q.blocs) p.set('blocs', q.blocs);
+  if (q.budget_doors !== undefined) p.set('budget_doors', String(Math.round(q.budget_doors)));
+  return p.toString();
+}
+
+/** Uploads a file for import, reporting the upload's progress (0–1). */
+export function uploadImport(
+  campaign: string,
+  kind: string,
+  file: Blob,
+  params: Record<string, string>,
+  onProgress: (fraction: number) => void,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    const qs = new URLSearchParams(params).toString();
+    xhr.open('POST', `/api/v1${c(campaign)}/imports/${encodeURIComponent(kind)}?${qs}`);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    if (csrfToken) xhr.setRequestHeader('x-csrf-token', csrfToken);
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'network unreachable'));
+    xhr.onload = () => {
+      let data: { code?: string; message?: string } | null = null;
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(new ApiError(xhr.status, data?.code ?? 'http_error', data?.message ?? `HTTP ${xhr.status}`));
+    };
+    xhr.send(file);
+  });
+}

@@ -5,10 +5,13 @@
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod data;
 pub mod dto;
 pub mod extract;
+pub mod imports;
 pub mod invites;
 pub mod members;
+pub mod targeting;
 pub mod territories;
 
 use crate::error::ErrorBody;
@@ -39,6 +42,8 @@ use utoipa_axum::routes;
         (name = "members", description = "People and roles: directors, coordinators, trainers, walkers"),
         (name = "invites", description = "Invite codes for walkers"),
         (name = "audit", description = "Who wrote what, when"),
+        (name = "data", description = "Official data: elections and results, census, map layers, imports"),
+        (name = "targeting", description = "Which bureaux de vote are worth the volunteers' time"),
     )
 )]
 struct ApiDoc;
@@ -89,5 +94,13 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(members::get_member))
         .routes(routes!(invites::list_invites, invites::create_invite))
         .routes(routes!(audit::audit_log))
+        .routes(routes!(data::list_elections))
+        .routes(routes!(data::territory_results))
+        .routes(routes!(data::territory_census))
+        .routes(routes!(data::map_layer))
+        .routes(routes!(imports::upload))
+        .routes(routes!(targeting::targeting))
+        .routes(routes!(targeting::targeting_csv))
+        .routes(routes!(targeting::targeting_geojson))
         .split_for_parts()
 }

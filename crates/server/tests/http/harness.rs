@@ -196,6 +196,60 @@ impl TestApp {
         code
     }
 
+    /// Stores 2017 first-round results for the two bureaux and a shape for bureau 18-01.
+    pub async fn import_results(&self) {
+        use terrain_store::{
+            CandidateVotes, Counts, ElectionData, ImportBatch, NewElection, ResultRow, ShapeRow,
+        };
+        let row = |bureau: &str, inscrits: u64, abst: u64, left: u64, right: u64| ResultRow {
+            kind: TerritoryKind::Bureau,
+            area: bureau.into(),
+            counts: Counts {
+                inscrits,
+                abstentions: abst,
+                votants: inscrits - abst,
+                blancs: 0,
+                nuls: inscrits - abst - left - right,
+                exprimes: left + right,
+            },
+            candidates: vec![
+                CandidateVotes {
+                    panel: Some(1),
+                    name: "Gauche".into(),
+                    nuance: None,
+                    bloc: Some("left".into()),
+                    votes: left,
+                },
+                CandidateVotes {
+                    panel: Some(2),
+                    name: "Droite".into(),
+                    nuance: None,
+                    bloc: Some("right".into()),
+                    votes: right,
+                },
+            ],
+        };
+        let batch = ImportBatch {
+            source: "test.csv".into(),
+            elections: vec![ElectionData {
+                election: NewElection { code: "2017_pres_t1".into(), kind: "presidential".into(), year: 2017, round: 1, label: "Présidentielle 2017 — 1er tour".into() },
+                rows: vec![row("75056_1801", 1400, 400, 600, 380), row("75056_1901", 700, 350, 100, 240)],
+            }],
+            shapes: vec![ShapeRow {
+                kind: TerritoryKind::Bureau,
+                code: "75056_1801".into(),
+                geometry: r#"{"type":"Polygon","coordinates":[[[2.34,48.89],[2.35,48.89],[2.35,48.9],[2.34,48.89]]]}"#.into(),
+                bbox: [2.34, 48.89, 2.35, 48.9],
+                valid: true,
+            }],
+            ..Default::default()
+        };
+        self.store
+            .apply_import(&Audit::cli(), self.fx.campaign, &batch)
+            .await
+            .unwrap();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

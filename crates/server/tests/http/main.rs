@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod data;
 mod harness;
 mod matrix;
 mod openapi;

@@ -186,6 +186,63 @@ fn rows() -> Vec<Row> {
             body: none,
             expect: [401, 403, 403, 403, 403, 200, 200, 404],
         },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/elections",
+            path: |x| format!("/campaigns/{}/elections", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/territories/{territory}/results",
+            path: |x| format!("/campaigns/{}/territories/{}/results", x.c, x.a18),
+            body: none,
+            expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/territories/{territory}/census",
+            path: |x| format!("/campaigns/{}/territories/{}/census", x.c, x.a18),
+            body: none,
+            expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/map",
+            path: |x| format!("/campaigns/{}/map", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        // A body that is no results file: past the door, the file is refused (422).
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/imports/{kind}",
+            path: |x| format!("/campaigns/{}/imports/results", x.c),
+            body: |_, _| Some(json!({"not": "a results file"})),
+            expect: [401, 403, 403, 403, 403, 422, 422, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/targeting",
+            path: |x| format!("/campaigns/{}/targeting", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/targeting.csv",
+            path: |x| format!("/campaigns/{}/targeting.csv", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/targeting.geojson",
+            path: |x| format!("/campaigns/{}/targeting.geojson", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
         // Last: it ends the sessions.
         Row {
             method: Method::POST,
@@ -221,6 +278,7 @@ async fn run_matrix(app: &TestApp) {
         "each API operation needs exactly one row in the authorisation matrix"
     );
 
+    app.import_results().await;
     let r = app
         .send(
             Director,
