@@ -45,6 +45,8 @@ enum Command {
     Sample(commands::stats::SampleArgs),
     /// Calibrate survey weights to margins (raking, linear, bounded logit) on CSV files.
     Weight(commands::stats::WeightArgs),
+    /// Rank bureaux de vote by potential (LMP's method and its improvements) and plan doors.
+    Target(commands::target::TargetArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
             Command::Import(c) => commands::import::run(c).await,
             Command::Sample(a) => commands::stats::sample(a),
             Command::Weight(a) => commands::stats::weight(a),
+            Command::Target(a) => commands::target::run(a),
         }
     });
     match result {

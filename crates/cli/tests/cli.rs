@@ -315,3 +315,57 @@ fn sample_and_weight_on_csv() {
         .sum();
     assert!((total - 1000.0).abs() < 1e-6, "{total}");
 }
+
+#[test]
+fn target_ranks_bureaux_from_results_files() {
+    let Some(t1) = shared(
+        "elections-rhone-69-presidentielle-2017-2022/reconstitue-format-officiel/PR17_BVot_T1_69.txt",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan.csv");
+    let o = terrain(&[
+        "target",
+        t1.to_str().unwrap(),
+        "--election",
+        "2017_pres_t1",
+        "--bloc",
+        "left",
+        "--budget-doors",
+        "20000",
+        "--territory",
+        "national",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["bureaux"], 1287);
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1287);
+    // Ranked by potential, highest first, and the plan stays within the budget.
+    let potential = |l: &str| l.split(';').nth(8).unwrap().parse::<f64>().unwrap();
+    assert!(rows.windows(2).all(|w| potential(w[0]) >= potential(w[1])));
+    let chosen_doors: f64 = rows
+        .iter()
+        .filter(|l| l.split(';').nth(14) == Some("1"))
+        .map(|l| l.split(';').nth(5).unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!(
+        chosen_doors <= 20_000.0 && chosen_doors > 15_000.0,
+        "{chosen_doors}"
+    );
+    let o = terrain(&[
+        "target",
+        t1.to_str().unwrap(),
+        "--election",
+        "2099_pres_t1",
+        "--bloc",
+        "left",
+        "--budget-doors",
+        "1",
+    ]);
+    assert!(!o.status.success());
+}

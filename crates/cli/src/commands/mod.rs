@@ -5,6 +5,7 @@ pub mod demo;
 pub mod import;
 pub mod serve;
 pub mod stats;
+pub mod target;
 
 use anyhow::Context;
 use std::sync::Arc;
