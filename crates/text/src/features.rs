@@ -513,13 +513,31 @@ impl PhraseFinder {
         if self.table.is_empty() {
             return;
         }
+        // which ids start a phrase: an array look-up per word instead of a hash look-up
+        let mut starts = vec![false; enc.lemmas.names.len()];
+        for &id in self.starts.keys() {
+            if let Some(slot) = starts.get_mut(id as usize) {
+                *slot = true;
+            }
+        }
         for doc in docs.iter_mut() {
+            if !doc
+                .iter()
+                .any(|it| starts.get(it.lemma as usize).copied().unwrap_or(false))
+            {
+                continue;
+            }
             let mut out = Vec::with_capacity(doc.len());
             let mut i = 0;
             while i < doc.len() {
                 let item = doc[i];
                 let mut matched = false;
-                if let Some(lens) = self.starts.get(&item.lemma) {
+                let lens = if starts.get(item.lemma as usize).copied().unwrap_or(false) {
+                    self.starts.get(&item.lemma)
+                } else {
+                    None
+                };
+                if let Some(lens) = lens {
                     for &len in lens {
                         if i + len > doc.len() {
                             continue;
@@ -904,8 +922,9 @@ pub fn template_lines<S: AsRef<str>>(
     if options.boilerplate_fraction <= 0.0 {
         return Vec::new();
     }
-    let mut df: FxHashMap<String, usize> = FxHashMap::default();
-    for text in texts {
+    // line key -> (answers holding it, last answer seen)
+    let mut df: FxHashMap<String, (usize, usize)> = FxHashMap::default();
+    for (doc, text) in texts.iter().enumerate() {
         // an answer that is a single line is content, however many give it word for word
         if text
             .as_ref()
@@ -917,18 +936,22 @@ pub fn template_lines<S: AsRef<str>>(
             continue;
         }
         // keys only use letters, folded: no need to normalise the whole text first
-        let mut seen: Vec<String> = text.as_ref().lines().filter_map(line_key).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        for key in seen {
-            *df.entry(key).or_insert(0) += 1;
+        for key in text.as_ref().lines().filter_map(line_key) {
+            let entry = df.entry(key).or_insert((0, usize::MAX));
+            if entry.1 != doc {
+                entry.0 += 1;
+                entry.1 = doc;
+            }
         }
     }
     let threshold = ((options.boilerplate_fraction * texts.len() as f64).ceil() as usize)
         .max(options.boilerplate_min_docs)
         .max(2);
-    let mut template: Vec<(String, usize)> =
-        df.into_iter().filter(|&(_, d)| d >= threshold).collect();
+    let mut template: Vec<(String, usize)> = df
+        .into_iter()
+        .filter(|&(_, (d, _))| d >= threshold)
+        .map(|(k, (d, _))| (k, d))
+        .collect();
     template.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     template
 }
@@ -940,18 +963,33 @@ fn strip_template<'a>(
     template: &[(String, usize)],
 ) -> Vec<std::borrow::Cow<'a, str>> {
     use std::borrow::Cow;
-    let keys: std::collections::HashSet<&str> = template.iter().map(|(k, _)| k.as_str()).collect();
-    let is_template =
-        |line: &str| !keys.is_empty() && line_key(line).is_some_and(|k| keys.contains(k.as_str()));
+    if template.is_empty() {
+        return texts.iter().map(|t| Cow::Borrowed(t.as_str())).collect();
+    }
+    let keys: crate::fxhash::FxHashSet<&str> = template.iter().map(|(k, _)| k.as_str()).collect();
+    // cheap first test: the line's first word must start some template line
+    let first_words: crate::fxhash::FxHashSet<&str> = template
+        .iter()
+        .filter_map(|(k, _)| k.split(' ').next())
+        .collect();
+    let is_template = |line: &str| {
+        let first = line
+            .split(|c: char| !c.is_alphabetic())
+            .find(|w| !w.is_empty())
+            .unwrap_or("");
+        first_words.contains(crate::normalize::fold_case(first).as_str())
+            && line_key(line).is_some_and(|k| keys.contains(k.as_str()))
+    };
     texts
         .iter()
         .map(|text| {
-            if !text.lines().any(is_template) {
+            let flags: Vec<bool> = text.lines().map(is_template).collect();
+            if !flags.contains(&true) {
                 return Cow::Borrowed(text.as_str());
             }
             let mut out = String::with_capacity(text.len());
-            for line in text.lines() {
-                if !is_template(line) {
+            for (line, template) in text.lines().zip(flags) {
+                if !template {
                     out.push_str(line);
                 }
                 out.push('\n');
