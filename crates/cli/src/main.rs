@@ -47,6 +47,10 @@ enum Command {
     Weight(commands::stats::WeightArgs),
     /// Rank bureaux de vote by potential (LMP's method and its improvements) and plan doors.
     Target(commands::target::TargetArgs),
+    /// Cut doors into balanced, compact turfs and order each turf's walk (CSV in, CSV out).
+    Turfs(commands::geo_text::TurfsArgs),
+    /// Find the themes of open answers in French (CSV in, CSV out).
+    Themes(commands::geo_text::ThemesArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +78,8 @@ fn main() -> ExitCode {
             Command::Sample(a) => commands::stats::sample(a),
             Command::Weight(a) => commands::stats::weight(a),
             Command::Target(a) => commands::target::run(a),
+            Command::Turfs(a) => commands::geo_text::turfs(a),
+            Command::Themes(a) => commands::geo_text::themes(a),
         }
     });
     match result {

@@ -369,3 +369,125 @@ fn target_ranks_bureaux_from_results_files() {
     ]);
     assert!(!o.status.success());
 }
+
+#[test]
+fn turfs_cut_doors_and_order_walks() {
+    let dir = tempfile::tempdir().unwrap();
+    let doors = dir.path().join("doors.csv");
+    let mut text = String::from("id,lon,lat,bureau,doors\n");
+    for i in 0..400 {
+        let b = if i < 200 { "75056_1801" } else { "75056_1802" };
+        text.push_str(&format!(
+            "s{i},{},{},{b},{}\n",
+            2.34 + (i % 20) as f64 * 0.0005,
+            48.89 + (i / 20) as f64 * 0.0004,
+            1 + i % 3
+        ));
+    }
+    std::fs::write(&doors, text).unwrap();
+    let out = dir.path().join("turfs.csv");
+    let o = terrain(&[
+        "turfs",
+        "--doors",
+        doors.to_str().unwrap(),
+        "--size",
+        "80",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(report.to_string().contains("polsby"), "{report}");
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 400);
+    // Turfs never cross a bureau.
+    for r in &rows {
+        let id: usize = r[0][1..].parse().unwrap();
+        let bureau = if id < 200 { "75056_1801" } else { "75056_1802" };
+        assert!(r[1].starts_with(bureau), "{r:?}");
+    }
+}
+
+#[test]
+fn themes_of_open_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = dir.path().join("answers.csv");
+    let mut text = String::from("id;reponse\n");
+    // Varied answers on two subjects (identical lines would be taken for page footers).
+    let school = [
+        "école",
+        "professeurs",
+        "enseignants",
+        "classes",
+        "élèves",
+        "collège",
+        "lycée",
+        "instituteurs",
+    ];
+    let prices = [
+        "prix",
+        "salaires",
+        "loyers",
+        "factures",
+        "retraites",
+        "essence",
+        "courses",
+        "impôts",
+    ];
+    for i in 0..80 {
+        let words = if i % 2 == 0 { &school } else { &prices };
+        let (a, b, c) = (words[i % 8], words[(i / 2 + 3) % 8], words[(i / 3 + 5) % 8]);
+        let t = if i % 2 == 0 {
+            format!("il manque des {a} et des {b} au {c} du quartier, réponse {i}")
+        } else {
+            format!("les {a} augmentent, les {b} et les {c} pèsent sur le budget, réponse {i}")
+        };
+        text.push_str(&format!("a{i};{t}\n"));
+    }
+    std::fs::write(&answers, text).unwrap();
+    let out = dir.path().join("themes.csv");
+    let o = terrain(&[
+        "themes",
+        "--answers",
+        answers.to_str().unwrap(),
+        "--text-column",
+        "reponse",
+        "--id-column",
+        "id",
+        "--k",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let theme: std::collections::HashMap<&str, &str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .collect();
+    // The same answer gets the same theme; schools and prices fall in different themes.
+    assert_eq!(theme.len(), 80);
+    let school_theme = theme["a0"];
+    let agree = |parity: usize, same: bool| {
+        (0..80)
+            .filter(|i| i % 2 == parity)
+            .filter(|i| (theme[format!("a{i}").as_str()] == school_theme) == same)
+            .count()
+    };
+    assert!(
+        agree(0, true) >= 36,
+        "answers about schools are split: {theme:?}"
+    );
+    assert!(
+        agree(1, false) >= 36,
+        "answers about prices share the schools' theme: {theme:?}"
+    );
+}

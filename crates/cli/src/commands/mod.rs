@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod demo;
+pub mod geo_text;
 pub mod import;
 pub mod serve;
 pub mod stats;
