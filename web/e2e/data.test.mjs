@@ -110,3 +110,25 @@ test('the director imports a results file and sees what was stored', async () =>
   assert.match(await alert.innerText(), /broken\.csv/);
   await page.close();
 });
+
+test('the director draws an evaluation on the plan and reads its page', async () => {
+  const page = await chrome.browser.newPage({ viewport: DESKTOP });
+  await signIn(page, 'directrice@terrain.demo');
+  await nav(page, 'Ciblage');
+  await page.getByTestId('targeting-table').locator('tbody tr').first().waitFor();
+  await page.getByLabel('Élection').selectOption('2017_pres_t1');
+  await page.getByLabel('Budget de portes').fill('200000');
+  await page.getByTestId('targeting-table').locator('tr.chosen').first().waitFor();
+  const box = page.getByTestId('experiments');
+  await box.getByLabel('Nom de l’évaluation').fill('Évaluation Paris 2027');
+  await box.getByRole('button', { name: 'Tirer et enregistrer' }).click();
+  await page.getByRole('heading', { name: 'Évaluation Paris 2027' }).waitFor();
+  assert.match(await page.getByTestId('digest').innerText(), /^[0-9a-f]{64}$/);
+  await page.getByText('Le tirage enregistré correspond à son empreinte.').waitFor();
+  // Measured on another election of the data set (no canvassing happened: no effect expected).
+  await page.getByLabel('Élection mesurée').selectOption('2017_pres_t2');
+  const analysis = page.getByTestId('analysis');
+  await analysis.getByText(/Sur la participation/).waitFor();
+  await shot(page, 'dashboard-experiment-desktop');
+  await page.close();
+});

@@ -59,6 +59,7 @@ impl Role {
             ReadAddresses => true,
             ReadTargeting => matches!(self, Admin | Director | Coordinator),
             ImportData => matches!(self, Admin | Director),
+            ManageExperiments => matches!(self, Admin | Director),
         }
     }
 
@@ -129,6 +130,8 @@ pub enum Capability {
     ReadTargeting,
     /// Import official files (results, census, contours, addresses) into the campaign.
     ImportData,
+    /// Draw and record a randomised evaluation of the canvassing.
+    ManageExperiments,
 }
 
 #[cfg(test)]

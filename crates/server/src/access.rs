@@ -54,6 +54,7 @@ requirements! {
     ReadAudit => ReadAudit, "read the audit log";
     ReadTargeting => ReadTargeting, "see targeting scores and plans";
     ImportData => ImportData, "import data files";
+    ManageExperiments => ManageExperiments, "draw experiments";
 }
 
 /// A caller allowed to use capability `R` in the campaign named by the path's `{campaign}`.

@@ -35,7 +35,8 @@ macro_rules! contract_suite {
             concurrent_redeems_of_the_last_use,
             every_write_is_audited,
             imports_store_results_census_and_shapes,
-            failed_imports_leave_nothing
+            failed_imports_leave_nothing,
+            experiments_are_recorded
         );
     };
     (@each $setup:expr; $($name:ident),* $(,)?) => {
@@ -1310,4 +1311,47 @@ pub async fn failed_imports_leave_nothing(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert!(r.iter().any(|r| r.candidates[0].votes == 300));
+}
+
+pub async fn experiments_are_recorded(store: Arc<dyn Store>) {
+    let store = &*store;
+    let (c, ts) = seeded(store, "experiments").await;
+    let new = NewExperiment {
+        name: "Grande marche 18e".into(),
+        reference_election: "2017_pres_t1".into(),
+        blocs: "left".into(),
+        budget_doors: 1000.0,
+        scope_path: Some(find(&ts, "75118").path.clone()),
+        design: serde_json::json!({"assignments": [{"bureau": "75056_1801", "treated": true, "stratum": 1}], "digest": "abc"}),
+        digest: "abc".into(),
+    };
+    let boss = user(store, Some("boss@exemple.fr"), "Boss").await;
+    let e = store
+        .create_experiment(&Audit::api(boss.id), c, &new)
+        .await
+        .unwrap();
+    assert_eq!(e.fields, new);
+    assert_eq!(e.created_by, Some(boss.id));
+    assert_eq!(store.experiment(c, e.id).await.unwrap(), e);
+    assert_eq!(store.experiments(c).await.unwrap(), vec![e.clone()]);
+    let other = campaign(store, "experiments-other").await;
+    assert!(matches!(
+        store.experiment(other.id, e.id).await.unwrap_err(),
+        StorageError::NotFound {
+            what: "experiment",
+            ..
+        }
+    ));
+    let mut blank = new.clone();
+    blank.name = " ".into();
+    assert!(
+        store
+            .create_experiment(&Audit::cli(), c, &blank)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store.audit_log(c, 1, None).await.unwrap()[0].action,
+        "experiment.create"
+    );
 }

@@ -160,6 +160,35 @@ pub struct MapFeature {
     pub valid: bool,
 }
 
+/// A randomised evaluation to record (LMP's: strata of bureaux by potential, some treated).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewExperiment {
+    pub name: String,
+    /// The election whose potential ranked the bureaux.
+    pub reference_election: String,
+    /// The blocs counted, comma-separated.
+    pub blocs: String,
+    pub budget_doors: f64,
+    /// The territory it covers (`None`: the whole campaign).
+    pub scope_path: Option<terrain_model::TerritoryPath>,
+    /// The design as `terrain-targeting` draws it (options, assignments, digest).
+    pub design: serde_json::Value,
+    /// SHA-256 of the design, to publish before the campaign.
+    pub digest: String,
+}
+
+/// A recorded experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Experiment {
+    pub id: Uuid,
+    pub campaign_id: CampaignId,
+    #[serde(flatten)]
+    pub fields: NewExperiment,
+    pub created_by: Option<terrain_model::UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
 /// Storage of the official data. Implemented by both backends next to [`crate::Store`].
 #[async_trait]
 pub trait ElectoralStore: Send + Sync {
@@ -194,6 +223,16 @@ pub trait ElectoralStore: Send + Sync {
         &self,
         campaign: CampaignId,
     ) -> Result<Vec<(TerritoryKind, String, TerritoryId, String)>>;
+    /// Records an experiment's design (it is never changed afterwards).
+    async fn create_experiment(
+        &self,
+        audit: &Audit,
+        campaign: CampaignId,
+        new: &NewExperiment,
+    ) -> Result<Experiment>;
+    /// The campaign's experiments, newest first.
+    async fn experiments(&self, campaign: CampaignId) -> Result<Vec<Experiment>>;
+    async fn experiment(&self, campaign: CampaignId, id: Uuid) -> Result<Experiment>;
     /// The census values of one territory, by source and variable.
     async fn census_of(
         &self,

@@ -123,6 +123,43 @@ impl ShapeDbRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct ExperimentRow {
+    campaign_id: Uuid,
+    id: Uuid,
+    name: String,
+    reference_election: String,
+    blocs: String,
+    budget_doors: f64,
+    scope_path: Option<String>,
+    design: sqlx::types::Json<serde_json::Value>,
+    digest: String,
+    created_by: Option<Uuid>,
+    created_at: OffsetDateTime,
+}
+
+impl From<ExperimentRow> for Experiment {
+    fn from(r: ExperimentRow) -> Self {
+        Experiment {
+            id: r.id,
+            campaign_id: CampaignId(r.campaign_id),
+            fields: NewExperiment {
+                name: r.name,
+                reference_election: r.reference_election,
+                blocs: r.blocs,
+                budget_doors: r.budget_doors,
+                scope_path: r.scope_path.map(terrain_model::TerritoryPath::from_stored),
+                design: r.design.0,
+                digest: r.digest,
+            },
+            created_by: r.created_by.map(terrain_model::UserId),
+            created_at: r.created_at,
+        }
+    }
+}
+
+pub(crate) const EXPERIMENT_COLS: &str = "campaign_id, id, name, reference_election, blocs, budget_doors, scope_path, design, digest, created_by, created_at";
+
 /// Converts a count to the signed integer the databases store.
 pub(crate) fn db_int(v: u64, what: &str) -> Result<i64> {
     i64::try_from(v).map_err(|_| StorageError::Invalid {
@@ -380,6 +417,40 @@ macro_rules! electoral_store {
                     let k = k.parse::<terrain_model::TerritoryKind>().map_err(|e| $crate::error::StorageError::Invalid { what: "territory", reason: e.to_string() })?;
                     Ok((k, c, terrain_model::TerritoryId(id), n))
                 }).collect()
+            }
+
+            async fn create_experiment(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId, new: &$crate::electoral::NewExperiment)
+                -> $crate::error::Result<$crate::electoral::Experiment> {
+                if new.name.trim().is_empty() {
+                    return Err($crate::error::StorageError::Invalid { what: "experiment", reason: "the name is empty".into() });
+                }
+                let id = uuid::Uuid::now_v7();
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO experiments (campaign_id, id, name, reference_election, blocs, budget_doors, scope_path, design, digest, created_by, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                    .bind(campaign.0).bind(id).bind(new.name.trim()).bind(&new.reference_election).bind(&new.blocs).bind(new.budget_doors)
+                    .bind(new.scope_path.as_ref().map(|p| p.as_str().to_string())).bind(sqlx::types::Json(&new.design)).bind(&new.digest)
+                    .bind(audit.actor.map(|u| u.0)).bind(time::OffsetDateTime::now_utc())
+                    .execute(&mut *tx).await?;
+                Self::write_audit(&mut tx, audit, Some(campaign.0), "experiment.create", id.to_string(),
+                    serde_json::json!({"name": new.name, "digest": new.digest, "reference_election": new.reference_election})).await?;
+                tx.commit().await?;
+                $crate::electoral::ElectoralStore::experiment(self, campaign, id).await
+            }
+
+            async fn experiments(&self, campaign: terrain_model::CampaignId) -> $crate::error::Result<Vec<$crate::electoral::Experiment>> {
+                let rows: Vec<$crate::sql_electoral::ExperimentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM experiments WHERE campaign_id = $1 ORDER BY id DESC", $crate::sql_electoral::EXPERIMENT_COLS)))
+                    .bind(campaign.0).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn experiment(&self, campaign: terrain_model::CampaignId, id: uuid::Uuid) -> $crate::error::Result<$crate::electoral::Experiment> {
+                let row: $crate::sql_electoral::ExperimentRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM experiments WHERE campaign_id = $1 AND id = $2", $crate::sql_electoral::EXPERIMENT_COLS)))
+                    .bind(campaign.0).bind(id).fetch_one(&self.pool).await
+                    .map_err($crate::sql::not_found("experiment", id))?;
+                Ok(row.into())
             }
 
             async fn census_of(&self, campaign: terrain_model::CampaignId, territory: terrain_model::TerritoryId)

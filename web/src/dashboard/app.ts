@@ -14,8 +14,11 @@ import { AuditLog } from './audit';
 import { MapPage } from './map';
 import { TargetingPage } from './targeting';
 import { ImportsPage } from './imports';
+import { ExperimentPage } from './experiment';
 
-const PAGES: Page[] = ['overview', 'territories', 'map', 'targeting', 'team', 'invites', 'imports', 'audit'];
+const PAGES: Page[] = ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites', 'imports', 'audit'];
+/** Pages reached from another page, not from the navigation. */
+const HIDDEN: Page[] = ['experiment'];
 
 function currentRoute(): { page: Page; arg: string | null } {
   const [page, arg] = location.hash.replace(/^#\/?/, '').split('/');
@@ -144,6 +147,9 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
     case 'targeting':
       content = html`<${TargetingPage} mine=${mine} />`;
       break;
+    case 'experiment':
+      content = route.arg ? html`<${ExperimentPage} mine=${mine} id=${route.arg} />` : html`<${TargetingPage} mine=${mine} />`;
+      break;
     case 'imports':
       content = html`<${ImportsPage} mine=${mine} />`;
       break;
@@ -172,7 +178,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
         </div>
       </header>
       <nav class="sidebar" aria-label="Navigation">
-        ${pages.map(
+        ${pages.filter((p) => !HIDDEN.includes(p)).map(
           (p) => html`<a href=${`#/${p}`} class=${p === page ? 'active' : ''} aria-current=${p === page ? 'page' : undefined}>${t(`nav.${p}`)}</a>`,
         )}
       </nav>

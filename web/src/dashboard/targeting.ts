@@ -6,6 +6,7 @@ import { api, type BureauTarget, type MyCampaign, type Targeting } from '../lib/
 import { useAsync } from '../lib/hooks';
 import { CLASS_COLORS, GeoMap, type Props } from '../lib/map';
 import { formatNumber, formatPercent, t } from '../i18n';
+import { ExperimentsBox } from './experiment';
 
 const BLOCS = ['far_left', 'left', 'ecologist', 'centre', 'right', 'far_right'];
 type SortKey = 'rank' | 'po' | 'inscrits' | 'abstention_rate' | 'bloc_share';
@@ -88,6 +89,7 @@ export function TargetingPage({ mine }: { mine: MyCampaign }) {
           <p class="muted small">${t('targeting.method')}</p>
         </aside>
       </div>
+      <${ExperimentsBox} mine=${mine} election=${code} blocs=${blocs.join(',')} budget=${debounced} />
       <div class="card">
         <table class="table" data-testid="targeting-table">
           <thead><tr>

@@ -2,12 +2,12 @@
 // decides; this only hides what would be refused).
 import type { Role } from './api';
 
-export type Page = 'overview' | 'territories' | 'map' | 'targeting' | 'team' | 'invites' | 'imports' | 'audit';
+export type Page = 'overview' | 'territories' | 'map' | 'targeting' | 'experiment' | 'team' | 'invites' | 'imports' | 'audit';
 
 const PAGES_BY_ROLE: Record<Role, Page[]> = {
-  admin: ['overview', 'territories', 'map', 'targeting', 'team', 'invites', 'imports', 'audit'],
-  director: ['overview', 'territories', 'map', 'targeting', 'team', 'invites', 'imports', 'audit'],
-  coordinator: ['overview', 'territories', 'map', 'targeting', 'team', 'invites'],
+  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites', 'imports', 'audit'],
+  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites', 'imports', 'audit'],
+  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites'],
   trainer: ['overview', 'territories', 'map', 'team', 'invites'],
   walker: ['overview', 'territories', 'map'],
 };

@@ -49,6 +49,14 @@ export interface Targeting {
   election: string; blocs: string[]; budget_doors: number; bureaux: BureauTarget[]; plan: PlanYield; classes: Record<string, number>;
 }
 export interface TargetingQuery { election?: string; blocs?: string; budget_doors?: number }
+export interface Assignment { territory_id: string | null; code: string; name: string; stratum: number; treated: boolean; score: number }
+export interface Experiment {
+  id: string; name: string; reference_election: string; blocs: string; budget_doors: number;
+  strata_size: number; treated_per_stratum: number; seed: number; strata: number; treated: number; control: number;
+  digest: string; verified: boolean; created_at: string; assignments?: Assignment[];
+}
+export interface Effect { outcome: 'turnout' | 'bloc_share'; kind: 'itt' | 'tot'; estimate: number; ci_low: number; ci_high: number; p_value: number }
+export interface ExperimentAnalysis { experiment: Experiment; election: string; bureaux: number; missing_results: number; effects: Effect[]; summary: string[] }
 export type FeatureCollection = { type: 'FeatureCollection'; election?: string | null; features: Array<{ type: 'Feature'; geometry: unknown; properties: Record<string, unknown> }> };
 
 /** An error answered by the server (or the network failing: code `network`). */
@@ -135,6 +143,12 @@ export const api = {
   targeting: (campaign: string, q: TargetingQuery) => request<Targeting>('GET', `${c(campaign)}/targeting?${targetingQuery(q)}`),
   targetingExport: (campaign: string, q: TargetingQuery, format: 'csv' | 'geojson') =>
     `/api/v1${c(campaign)}/targeting.${format}?${targetingQuery(q)}`,
+  experiments: (campaign: string) => request<Experiment[]>('GET', `${c(campaign)}/experiments`),
+  experiment: (campaign: string, id: string) => request<Experiment>('GET', `${c(campaign)}/experiments/${id}`),
+  createExperiment: (campaign: string, e: { name: string; election?: string; blocs?: string; budget_doors: number; strata_size: number; treated_per_stratum: number }) =>
+    request<Experiment>('POST', `${c(campaign)}/experiments`, e),
+  analyseExperiment: (campaign: string, id: string, election: string) =>
+    request<ExperimentAnalysis>('GET', `${c(campaign)}/experiments/${id}/analysis?election=${encodeURIComponent(election)}`),
   audit: (campaign: string, before?: string) =>
     request<AuditEntry[]>('GET', `${c(campaign)}/audit?limit=50${before ? `&before=${before}` : ''}`),
 };

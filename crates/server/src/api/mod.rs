@@ -7,6 +7,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod data;
 pub mod dto;
+pub mod experiments;
 pub mod extract;
 pub mod imports;
 pub mod invites;
@@ -102,5 +103,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(targeting::targeting))
         .routes(routes!(targeting::targeting_csv))
         .routes(routes!(targeting::targeting_geojson))
+        .routes(routes!(
+            experiments::list_experiments,
+            experiments::create_experiment
+        ))
+        .routes(routes!(experiments::get_experiment))
+        .routes(routes!(experiments::analyse_experiment))
         .split_for_parts()
 }

@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// What to compute.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TargetingParams {
     /// Reference election (`2017_pres_t2`); the latest when absent.
@@ -76,12 +76,13 @@ pub struct TargetingDto {
     pub classes: HashMap<String, usize>,
 }
 
-async fn compute(
+/// The ranking and plan of the bureaux inside `scope` (shared with the experiments).
+pub(crate) async fn compute_in(
     state: &AppState,
-    auth: &Authorized<ReadTargeting>,
+    c: terrain_model::CampaignId,
+    scope: &terrain_store::Scope,
     p: &TargetingParams,
 ) -> ApiResult<TargetingDto> {
-    let c = auth.campaign.id;
     let election = match p.election.as_deref() {
         Some(code) => state
             .store
@@ -123,10 +124,7 @@ async fn compute(
             "budget_doors must be a number ≥ 0",
         ));
     }
-    let rows = state
-        .store
-        .bureau_results(c, election.id, &auth.scope)
-        .await?;
+    let rows = state.store.bureau_results(c, election.id, scope).await?;
     let index = state.store.territory_index(c).await?;
     let names: HashMap<terrain_model::TerritoryId, (&str, &str)> = index
         .iter()
@@ -242,6 +240,14 @@ async fn compute(
         plan,
         classes: per_class,
     })
+}
+
+async fn compute(
+    state: &AppState,
+    auth: &Authorized<ReadTargeting>,
+    p: &TargetingParams,
+) -> ApiResult<TargetingDto> {
+    compute_in(state, auth.campaign.id, &auth.scope, p).await
 }
 
 /// The bureaux inside the caller's territory ranked by LMP's potential, with their classes and

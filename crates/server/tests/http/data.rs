@@ -225,3 +225,169 @@ async fn uploads(app: &TestApp) {
     );
 }
 on_both!(uploads_are_imported_or_refused_cleanly, uploads);
+
+/// Twenty bureaux in the 18th with a reference election; the outcome election gives the
+/// canvassed bureaux +4 points of turnout: the analysis must find it.
+async fn experiment_finds_a_known_effect(app: &TestApp) {
+    use terrain_store::{
+        CandidateVotes, Counts, ElectionData, ImportBatch, NewElection, NewTerritory, ResultRow,
+    };
+    let c = app.fx.campaign;
+    let codes: Vec<String> = (10..30).map(|i| format!("75056_18{i:02}")).collect();
+    let territories = codes
+        .iter()
+        .map(|code| NewTerritory {
+            kind: terrain_model::TerritoryKind::Bureau,
+            code: code.clone(),
+            name: code.clone(),
+            parent: Some((terrain_model::TerritoryKind::Arrondissement, "75118".into())),
+        })
+        .collect();
+    let election = |code: &str, turnout: &dyn Fn(usize, &str) -> u64| ElectionData {
+        election: NewElection {
+            code: code.into(),
+            kind: "presidential".into(),
+            year: code[..4].parse().unwrap(),
+            round: 1,
+            label: code.into(),
+        },
+        rows: codes
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let votants = turnout(i, b);
+                let left = 300 + (i as u64 * 7) % 50;
+                ResultRow {
+                    kind: terrain_model::TerritoryKind::Bureau,
+                    area: b.clone(),
+                    counts: Counts {
+                        inscrits: 1000,
+                        abstentions: 1000 - votants,
+                        votants,
+                        blancs: 0,
+                        nuls: 0,
+                        exprimes: votants,
+                    },
+                    candidates: vec![
+                        CandidateVotes {
+                            panel: Some(1),
+                            name: "G".into(),
+                            nuance: None,
+                            bloc: Some("left".into()),
+                            votes: left,
+                        },
+                        CandidateVotes {
+                            panel: Some(2),
+                            name: "D".into(),
+                            nuance: None,
+                            bloc: Some("right".into()),
+                            votes: votants - left,
+                        },
+                    ],
+                }
+            })
+            .collect(),
+    };
+    let base = |i: usize, _: &str| 600 + (i as u64 * 13) % 80;
+    let batch = ImportBatch {
+        source: "ref.csv".into(),
+        territories,
+        elections: vec![election("2017_pres_t1", &base)],
+        ..Default::default()
+    };
+    app.store
+        .apply_import(&terrain_store::Audit::cli(), c, &batch)
+        .await
+        .unwrap();
+    let r = app
+        .send(
+            Actor::Director,
+            Method::POST,
+            &format!("/api/v1/campaigns/{c}/experiments"),
+            Some(serde_json::json!({"name": "Évaluation 18e", "budget_doors": 0, "seed": 11})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["strata"], 4, "20 bureaux in strata of 5");
+    assert_eq!(e["treated"], 16);
+    assert_eq!(e["verified"], true);
+    let treated: std::collections::HashSet<String> = e["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["treated"] == true)
+        .map(|a| a["code"].as_str().unwrap().to_string())
+        .collect();
+    // Each stratum has exactly one control.
+    for s in 1..=4 {
+        let controls = e["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["stratum"] == s && a["treated"] == false)
+            .count();
+        assert_eq!(controls, 1, "stratum {s}");
+    }
+    let effect = |i: usize, b: &str| base(i, b) + if treated.contains(b) { 40 } else { 0 };
+    let after = ImportBatch {
+        source: "after.csv".into(),
+        elections: vec![election("2022_pres_t1", &effect)],
+        ..Default::default()
+    };
+    app.store
+        .apply_import(&terrain_store::Audit::cli(), c, &after)
+        .await
+        .unwrap();
+    let a: Value = app
+        .send(
+            Actor::Director,
+            Method::GET,
+            &format!(
+                "/api/v1/campaigns/{c}/experiments/{}/analysis?election=2022_pres_t1",
+                e["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let turnout = a["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["outcome"] == "turnout" && x["kind"] == "itt")
+        .unwrap();
+    let est = turnout["estimate"].as_f64().unwrap();
+    assert!(
+        (est - 0.04).abs() < 0.005,
+        "estimated {est}, true +0.04: {a}"
+    );
+    assert!(turnout["ci_low"].as_f64().unwrap() > 0.0);
+    assert!(
+        a["summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().contains("+4.0 points")),
+        "{a}"
+    );
+    // The same experiment with an election not imported.
+    let r = app
+        .send(
+            Actor::Director,
+            Method::GET,
+            &format!(
+                "/api/v1/campaigns/{c}/experiments/{}/analysis?election=2032_pres_t1",
+                e["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+on_both!(
+    an_experiment_finds_a_known_effect,
+    experiment_finds_a_known_effect
+);

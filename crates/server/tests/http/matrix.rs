@@ -28,6 +28,7 @@ struct Ctx {
     b1801: String,
     coord18: String,
     director_token: String,
+    experiment: String,
 }
 
 struct Row {
@@ -243,6 +244,45 @@ fn rows() -> Vec<Row> {
             body: none,
             expect: [401, 403, 403, 200, 200, 200, 200, 404],
         },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/experiments",
+            path: |x| format!("/campaigns/{}/experiments", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/experiments",
+            path: |x| format!("/campaigns/{}/experiments", x.c),
+            body: |_, _| {
+                Some(
+                    json!({"name": "row", "budget_doors": 0, "strata_size": 2, "treated_per_stratum": 1}),
+                )
+            },
+            expect: [401, 403, 403, 403, 403, 201, 201, 404],
+        },
+        // Drawn over the whole campaign: coordinators, scoped, may not read it.
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/experiments/{experiment}",
+            path: |x| format!("/campaigns/{}/experiments/{}", x.c, x.experiment),
+            body: none,
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        // One stratum is too few to estimate anything: past the door, the analysis says so (422).
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/experiments/{experiment}/analysis",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/experiments/{}/analysis?election=2017_pres_t1",
+                    x.c, x.experiment
+                )
+            },
+            body: none,
+            expect: [401, 403, 403, 403, 403, 422, 422, 404],
+        },
         // Last: it ends the sessions.
         Row {
             method: Method::POST,
@@ -280,6 +320,15 @@ async fn run_matrix(app: &TestApp) {
 
     app.import_results().await;
     let r = app
+        .send(Director, Method::POST, &format!("/api/v1/campaigns/{}/experiments", app.fx.campaign),
+              Some(json!({"name": "matrix", "budget_doors": 0, "strata_size": 2, "treated_per_stratum": 1, "seed": 7})))
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let experiment = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
         .send(
             Director,
             Method::POST,
@@ -296,6 +345,7 @@ async fn run_matrix(app: &TestApp) {
         a18: app.fx.a18.to_string(),
         b1801: app.fx.b1801.to_string(),
         coord18: app.caller(Coordinator18).user.unwrap().to_string(),
+        experiment,
         director_token,
     };
     let mut failures = Vec::new();
