@@ -132,3 +132,22 @@ test('the director draws an evaluation on the plan and reads its page', async ()
   await shot(page, 'dashboard-experiment-desktop');
   await page.close();
 });
+
+test('the director draws a representative survey plan and adopts it', async () => {
+  const page = await chrome.browser.newPage({ viewport: DESKTOP });
+  await signIn(page, 'directrice@terrain.demo');
+  await nav(page, 'Plan d’enquête');
+  await page.getByText(/Base de sondage : 896 bureaux/).waitFor();
+  await page.getByLabel('Nom du plan').fill('Paris témoin');
+  await page.getByRole('checkbox', { name: /diplômée du supérieur/ }).check();
+  await page.getByRole('button', { name: 'Tirer le plan' }).click();
+  const plan = page.getByTestId('plan');
+  await plan.getByRole('heading', { name: 'Paris témoin' }).waitFor();
+  const balance = await page.getByTestId('balance').innerText();
+  assert.match(balance, /Inscrits/);
+  assert.match(balance, /diplômée du supérieur/);
+  await shot(page, 'dashboard-survey-desktop');
+  await plan.getByRole('button', { name: 'Adopter ce plan' }).click();
+  await plan.getByText(/Plan adopté le/).waitFor();
+  await page.close();
+});

@@ -60,6 +60,7 @@ impl Role {
             ReadTargeting => matches!(self, Admin | Director | Coordinator),
             ImportData => matches!(self, Admin | Director),
             ManageExperiments => matches!(self, Admin | Director),
+            PlanSurvey => matches!(self, Admin | Director),
         }
     }
 
@@ -132,6 +133,8 @@ pub enum Capability {
     ImportData,
     /// Draw and record a randomised evaluation of the canvassing.
     ManageExperiments,
+    /// Draw and accept the plan of a representative survey.
+    PlanSurvey,
 }
 
 #[cfg(test)]

@@ -55,6 +55,7 @@ requirements! {
     ReadTargeting => ReadTargeting, "see targeting scores and plans";
     ImportData => ImportData, "import data files";
     ManageExperiments => ManageExperiments, "draw experiments";
+    PlanSurvey => PlanSurvey, "plan surveys";
 }
 
 /// A caller allowed to use capability `R` in the campaign named by the path's `{campaign}`.

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::electoral::*;
+use crate::survey::*;
 use crate::types::*;
 use crate::{StorageError, Store};
 use std::sync::Arc;
@@ -36,7 +37,8 @@ macro_rules! contract_suite {
             every_write_is_audited,
             imports_store_results_census_and_shapes,
             failed_imports_leave_nothing,
-            experiments_are_recorded
+            experiments_are_recorded,
+            survey_plans_are_recorded_and_accepted
         );
     };
     (@each $setup:expr; $($name:ident),* $(,)?) => {
@@ -1353,5 +1355,105 @@ pub async fn experiments_are_recorded(store: Arc<dyn Store>) {
     assert_eq!(
         store.audit_log(c, 1, None).await.unwrap()[0].action,
         "experiment.create"
+    );
+}
+
+pub async fn survey_plans_are_recorded_and_accepted(store: Arc<dyn Store>) {
+    let store = &*store;
+    let c = campaign(store, "survey").await.id;
+    store
+        .apply_import(&Audit::cli(), c, &paris_batch("paris.csv", 300))
+        .await
+        .unwrap();
+    let b1801 = store
+        .territory_by_code(c, TerritoryKind::Bureau, "75056_1801")
+        .await
+        .unwrap();
+    let b1901 = store
+        .territory_by_code(c, TerritoryKind::Bureau, "75056_1901")
+        .await
+        .unwrap();
+    let iris = store
+        .territory_by_code(c, TerritoryKind::Iris, "751186901")
+        .await
+        .unwrap();
+    let mut a = address("75118", "1", "Rue Ordener", Some(b1801.id));
+    a.iris_id = Some(iris.id);
+    let mut b = address("75118", "2", "Rue Ordener", Some(b1801.id));
+    b.iris_id = Some(iris.id);
+    store
+        .add_addresses(&Audit::cli(), c, &[a, b])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.address_crosstab(c).await.unwrap(),
+        vec![(b1801.id, iris.id, 2)]
+    );
+    let values = store
+        .census_values(c, &["P15_NSCOL15P".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(values, vec![(iris.id, "P15_NSCOL15P".to_string(), 2000.0)]);
+    assert!(store.census_values(c, &[]).await.unwrap().is_empty());
+    let centres = store.shape_centres(c, TerritoryKind::Bureau).await.unwrap();
+    assert_eq!(centres.len(), 1);
+    assert!((centres[0].1 - 2.345).abs() < 1e-9);
+    let new = NewSurveyPlan {
+        name: "Paris témoin".into(),
+        level: TerritoryKind::Bureau,
+        n: 1,
+        seed: 42,
+        options: serde_json::json!({"balance": ["inscrits"]}),
+        report: serde_json::json!({"max_relative_error": 0.01}),
+        areas: vec![PlanArea {
+            territory_id: b1901.id,
+            inclusion_probability: 0.4,
+            interviews: Some(30),
+            doors: Some(310),
+        }],
+    };
+    let p = store
+        .create_survey_plan(&Audit::cli(), c, &new)
+        .await
+        .unwrap();
+    assert_eq!(p.fields, new);
+    assert!(p.accepted_at.is_none());
+    let listed = store.survey_plans(c).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        listed[0].fields.areas.is_empty(),
+        "lists leave the areas out"
+    );
+    let accepted = store
+        .accept_survey_plan(&Audit::cli(), c, p.id, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert!(accepted.accepted_at.is_some());
+    assert!(matches!(
+        store
+            .accept_survey_plan(&Audit::cli(), c, p.id, OffsetDateTime::now_utc())
+            .await
+            .unwrap_err(),
+        StorageError::Conflict { .. }
+    ));
+    assert!(matches!(
+        store
+            .survey_plan(c, uuid::Uuid::now_v7())
+            .await
+            .unwrap_err(),
+        StorageError::NotFound { .. }
+    ));
+    let mut bad = new.clone();
+    bad.areas[0].territory_id = TerritoryId::new();
+    assert!(
+        store
+            .create_survey_plan(&Audit::cli(), c, &bad)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store.survey_plans(c).await.unwrap().len(),
+        1,
+        "a failed plan left a row"
     );
 }

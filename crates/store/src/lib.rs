@@ -13,7 +13,7 @@
 
 /// The storage traits, to call their methods on an `Arc<dyn Store>`.
 pub mod prelude {
-    pub use crate::{ElectoralStore, Store};
+    pub use crate::{ElectoralStore, Store, SurveyStore};
 }
 
 mod electoral;
@@ -21,7 +21,9 @@ mod error;
 mod postgres;
 mod sql;
 mod sql_electoral;
+mod sql_survey;
 mod sqlite;
+mod survey;
 mod types;
 
 #[cfg(any(test, feature = "testing"))]
@@ -41,13 +43,14 @@ pub use electoral::*;
 pub use error::{Result, StorageError, redact_url};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use survey::*;
 pub use types::*;
 
 /// Everything Terrain keeps. Implemented by [`SqliteStore`] and [`PgStore`]; the contract
 /// suite in [`contract`] is run against both. The official data (results, census, shapes) is
 /// in the [`ElectoralStore`] part.
 #[async_trait]
-pub trait Store: ElectoralStore + Send + Sync + 'static {
+pub trait Store: ElectoralStore + SurveyStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Checks that the database answers.

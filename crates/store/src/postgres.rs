@@ -60,6 +60,7 @@ impl PgStore {
 
 sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 crate::sql_electoral::electoral_store!(PgStore, sqlx::Postgres);
+crate::sql_survey::survey_store!(PgStore, sqlx::Postgres);
 
 #[cfg(test)]
 mod tests {

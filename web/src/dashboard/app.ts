@@ -15,8 +15,9 @@ import { MapPage } from './map';
 import { TargetingPage } from './targeting';
 import { ImportsPage } from './imports';
 import { ExperimentPage } from './experiment';
+import { SurveyPage } from './survey';
 
-const PAGES: Page[] = ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites', 'imports', 'audit'];
+const PAGES: Page[] = ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit'];
 /** Pages reached from another page, not from the navigation. */
 const HIDDEN: Page[] = ['experiment'];
 
@@ -149,6 +150,9 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       break;
     case 'experiment':
       content = route.arg ? html`<${ExperimentPage} mine=${mine} id=${route.arg} />` : html`<${TargetingPage} mine=${mine} />`;
+      break;
+    case 'survey':
+      content = html`<${SurveyPage} mine=${mine} />`;
       break;
     case 'imports':
       content = html`<${ImportsPage} mine=${mine} />`;

@@ -2,11 +2,11 @@
 // decides; this only hides what would be refused).
 import type { Role } from './api';
 
-export type Page = 'overview' | 'territories' | 'map' | 'targeting' | 'experiment' | 'team' | 'invites' | 'imports' | 'audit';
+export type Page = 'overview' | 'territories' | 'map' | 'targeting' | 'experiment' | 'survey' | 'team' | 'invites' | 'imports' | 'audit';
 
 const PAGES_BY_ROLE: Record<Role, Page[]> = {
-  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites', 'imports', 'audit'],
-  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites', 'imports', 'audit'],
+  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit'],
+  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit'],
   coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites'],
   trainer: ['overview', 'territories', 'map', 'team', 'invites'],
   walker: ['overview', 'territories', 'map'],

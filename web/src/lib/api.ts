@@ -57,6 +57,15 @@ export interface Experiment {
 }
 export interface Effect { outcome: 'turnout' | 'bloc_share'; kind: 'itt' | 'tot'; estimate: number; ci_low: number; ci_high: number; p_value: number }
 export interface ExperimentAnalysis { experiment: Experiment; election: string; bureaux: number; missing_results: number; effects: Effect[]; summary: string[] }
+export interface FrameVariable { name: string; label: string; total: number }
+export interface SurveyFrame { level: string; units: number; with_position: number; election: string | null; variables: FrameVariable[] }
+export interface TotalCheck { variable: string; total: number; estimate: number; relative_error: number }
+export interface PlanArea { territory_id: string; code: string; name: string; inclusion_probability: number; interviews: number | null; doors: number | null }
+export interface SurveyPlan {
+  id: string; name: string; n: number; seed: number; options: { balance?: string[]; spatial?: boolean; interviews?: number | null };
+  report: { method?: string; balance?: TotalCheck[]; max_relative_error?: number; spatial_balance?: number | null; sample_expected_respondents?: number | null; interviews?: number | null; doors?: number | null };
+  accepted_at: string | null; created_at: string; areas?: PlanArea[];
+}
 export type FeatureCollection = { type: 'FeatureCollection'; election?: string | null; features: Array<{ type: 'Feature'; geometry: unknown; properties: Record<string, unknown> }> };
 
 /** An error answered by the server (or the network failing: code `network`). */
@@ -149,6 +158,12 @@ export const api = {
     request<Experiment>('POST', `${c(campaign)}/experiments`, e),
   analyseExperiment: (campaign: string, id: string, election: string) =>
     request<ExperimentAnalysis>('GET', `${c(campaign)}/experiments/${id}/analysis?election=${encodeURIComponent(election)}`),
+  surveyFrame: (campaign: string) => request<SurveyFrame>('GET', `${c(campaign)}/survey-frame`),
+  surveyPlans: (campaign: string) => request<SurveyPlan[]>('GET', `${c(campaign)}/survey-plans`),
+  surveyPlan: (campaign: string, id: string) => request<SurveyPlan>('GET', `${c(campaign)}/survey-plans/${id}`),
+  createSurveyPlan: (campaign: string, p: { name: string; n: number; balance: string[]; spatial: boolean; interviews?: number }) =>
+    request<SurveyPlan>('POST', `${c(campaign)}/survey-plans`, p),
+  acceptSurveyPlan: (campaign: string, id: string) => request<SurveyPlan>('POST', `${c(campaign)}/survey-plans/${id}/accept`),
   audit: (campaign: string, before?: string) =>
     request<AuditEntry[]>('GET', `${c(campaign)}/audit?limit=50${before ? `&before=${before}` : ''}`),
 };

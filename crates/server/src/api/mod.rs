@@ -12,6 +12,7 @@ pub mod extract;
 pub mod imports;
 pub mod invites;
 pub mod members;
+pub mod survey;
 pub mod targeting;
 pub mod territories;
 
@@ -45,6 +46,7 @@ use utoipa_axum::routes;
         (name = "audit", description = "Who wrote what, when"),
         (name = "data", description = "Official data: elections and results, census, map layers, imports"),
         (name = "targeting", description = "Which bureaux de vote are worth the volunteers' time"),
+        (name = "survey", description = "The representative survey: its plan of areas"),
     )
 )]
 struct ApiDoc;
@@ -109,5 +111,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(experiments::get_experiment))
         .routes(routes!(experiments::analyse_experiment))
+        .routes(routes!(survey::survey_frame))
+        .routes(routes!(survey::list_plans, survey::create_plan))
+        .routes(routes!(survey::get_plan))
+        .routes(routes!(survey::accept_plan))
         .split_for_parts()
 }

@@ -391,3 +391,137 @@ on_both!(
     an_experiment_finds_a_known_effect,
     experiment_finds_a_known_effect
 );
+
+/// Twenty bureaux with results and census: a plan of five balanced on inscrits and abstentions
+/// reproduces both totals closely, and is accepted once.
+async fn survey_plan_draws_a_balanced_sample(app: &TestApp) {
+    use terrain_store::{
+        CandidateVotes, Counts, ElectionData, ImportBatch, NewElection, NewTerritory, ResultRow,
+    };
+    let c = app.fx.campaign;
+    let codes: Vec<String> = (10..30).map(|i| format!("75056_18{i:02}")).collect();
+    let territories = codes
+        .iter()
+        .map(|code| NewTerritory {
+            kind: terrain_model::TerritoryKind::Bureau,
+            code: code.clone(),
+            name: code.clone(),
+            parent: Some((terrain_model::TerritoryKind::Arrondissement, "75118".into())),
+        })
+        .collect();
+    let rows = codes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let inscrits = 800 + (i as u64 * 37) % 600;
+            let votants = inscrits * (55 + (i as u64 * 7) % 30) / 100;
+            ResultRow {
+                kind: terrain_model::TerritoryKind::Bureau,
+                area: b.clone(),
+                counts: Counts {
+                    inscrits,
+                    abstentions: inscrits - votants,
+                    votants,
+                    blancs: 0,
+                    nuls: 0,
+                    exprimes: votants,
+                },
+                candidates: vec![CandidateVotes {
+                    panel: Some(1),
+                    name: "G".into(),
+                    nuance: None,
+                    bloc: Some("left".into()),
+                    votes: votants,
+                }],
+            }
+        })
+        .collect();
+    let batch = ImportBatch {
+        source: "r.csv".into(),
+        territories,
+        elections: vec![ElectionData {
+            election: NewElection {
+                code: "2022_pres_t1".into(),
+                kind: "presidential".into(),
+                year: 2022,
+                round: 1,
+                label: "P 2022".into(),
+            },
+            rows,
+        }],
+        ..Default::default()
+    };
+    app.store
+        .apply_import(&terrain_store::Audit::cli(), c, &batch)
+        .await
+        .unwrap();
+    let frame: Value = app
+        .send(
+            Actor::Director,
+            Method::GET,
+            &format!("/api/v1/campaigns/{c}/survey-frame"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(frame["units"], 20);
+    assert!(
+        frame["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["name"] == "abstentions")
+    );
+    let r = app.send(Actor::Director, Method::POST, &format!("/api/v1/campaigns/{c}/survey-plans"),
+        Some(serde_json::json!({"name": "Témoins 18e", "n": 5, "balance": ["inscrits", "abstentions"], "interviews": 100, "seed": 9}))).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let p: Value = r.json().await.unwrap();
+    let areas = p["areas"].as_array().unwrap();
+    assert_eq!(areas.len(), 5);
+    let interviews: u64 = areas
+        .iter()
+        .map(|a| a["interviews"].as_u64().unwrap())
+        .sum();
+    assert_eq!(interviews, 100);
+    assert!(
+        areas
+            .iter()
+            .all(|a| a["doors"].as_u64().unwrap() > a["interviews"].as_u64().unwrap())
+    );
+    let err = p["report"]["max_relative_error"].as_f64().unwrap();
+    assert!(err < 0.05, "balanced totals off by {err}");
+    let r = app
+        .send(
+            Actor::Director,
+            Method::POST,
+            &format!("/api/v1/campaigns/{c}/survey-plans"),
+            Some(serde_json::json!({"name": "x", "n": 5, "balance": ["nope"]})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let id = p["id"].as_str().unwrap();
+    let ok = app
+        .send(
+            Actor::Director,
+            Method::POST,
+            &format!("/api/v1/campaigns/{c}/survey-plans/{id}/accept"),
+            None,
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    let again = app
+        .send(
+            Actor::Director,
+            Method::POST,
+            &format!("/api/v1/campaigns/{c}/survey-plans/{id}/accept"),
+            None,
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+}
+on_both!(
+    a_survey_plan_is_balanced_and_accepted_once,
+    survey_plan_draws_a_balanced_sample
+);

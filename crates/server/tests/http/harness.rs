@@ -60,6 +60,7 @@ pub struct Fixture {
     pub a18: TerritoryId,
     pub a19: TerritoryId,
     pub b1801: TerritoryId,
+    pub b1901: TerritoryId,
 }
 
 pub struct TestApp {
@@ -455,6 +456,7 @@ async fn seed(store: &dyn Store) -> Fixture {
         a18: id("75118"),
         a19: id("75119"),
         b1801: id("75056_1801"),
+        b1901: id("75056_1901"),
     }
 }
 

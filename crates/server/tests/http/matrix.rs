@@ -29,6 +29,7 @@ struct Ctx {
     coord18: String,
     director_token: String,
     experiment: String,
+    plan: String,
 }
 
 struct Row {
@@ -283,6 +284,42 @@ fn rows() -> Vec<Row> {
             body: none,
             expect: [401, 403, 403, 403, 403, 422, 422, 404],
         },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/survey-frame",
+            path: |x| format!("/campaigns/{}/survey-frame", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/survey-plans",
+            path: |x| format!("/campaigns/{}/survey-plans", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/survey-plans",
+            path: |x| format!("/campaigns/{}/survey-plans", x.c),
+            body: |_, _| Some(json!({"name": "row", "n": 1, "seed": 3})),
+            expect: [401, 403, 403, 403, 403, 201, 201, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/survey-plans/{plan}",
+            path: |x| format!("/campaigns/{}/survey-plans/{}", x.c, x.plan),
+            body: none,
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        // The director accepts it; the admin, next, finds it already accepted (409).
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/survey-plans/{plan}/accept",
+            path: |x| format!("/campaigns/{}/survey-plans/{}/accept", x.c, x.plan),
+            body: none,
+            expect: [401, 403, 403, 403, 403, 200, 409, 404],
+        },
         // Last: it ends the sessions.
         Row {
             method: Method::POST,
@@ -328,6 +365,34 @@ async fn run_matrix(app: &TestApp) {
         .as_str()
         .unwrap()
         .to_string();
+    // A plan over both arrondissements: neither coordinator may read it.
+    let plan = app
+        .store
+        .create_survey_plan(
+            &terrain_store::Audit::cli(),
+            app.fx.campaign,
+            &terrain_store::NewSurveyPlan {
+                name: "matrix".into(),
+                level: terrain_model::TerritoryKind::Bureau,
+                n: 2,
+                seed: 1,
+                options: json!({}),
+                report: json!({}),
+                areas: [app.fx.b1801, app.fx.b1901]
+                    .into_iter()
+                    .map(|t| terrain_store::PlanArea {
+                        territory_id: t,
+                        inclusion_probability: 1.0,
+                        interviews: None,
+                        doors: None,
+                    })
+                    .collect(),
+            },
+        )
+        .await
+        .unwrap()
+        .id
+        .to_string();
     let r = app
         .send(
             Director,
@@ -346,6 +411,7 @@ async fn run_matrix(app: &TestApp) {
         b1801: app.fx.b1801.to_string(),
         coord18: app.caller(Coordinator18).user.unwrap().to_string(),
         experiment,
+        plan,
         director_token,
     };
     let mut failures = Vec::new();
