@@ -99,3 +99,19 @@ test('a director reads the audit log', async () => {
   await shot(page, 'dashboard-audit-desktop');
   await page.close();
 });
+
+test('a name with HTML in it is shown as text, never run', async () => {
+  const page = await chrome.browser.newPage({ viewport: DESKTOP });
+  await signIn(page, 'coord18@terrain.demo');
+  await page.getByRole('navigation', { name: 'Navigation' }).getByRole('link', { name: 'Équipe', exact: true }).click();
+  await page.locator('summary', { hasText: 'Ajouter un membre' }).click();
+  const hostile = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+  await page.getByLabel('Territoire').selectOption({ label: 'Arrondissement · Paris 18e Arrondissement' });
+  await page.getByLabel('Nom affiché').fill(hostile);
+  await page.getByRole('button', { name: 'Ajouter un membre' }).click();
+  await page.getByRole('status').waitFor();
+  await page.getByTestId('members').getByText(hostile).waitFor();
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'the name ran as HTML');
+  assert.equal(await page.locator('[data-testid=members] img').count(), 0);
+  await page.close();
+});

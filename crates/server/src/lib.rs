@@ -128,6 +128,11 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        // Served over HTTPS (directly or behind a proxy): browsers must never come back in clear.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts(config.secure_cookies),
+        ))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
@@ -137,6 +142,11 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The HSTS header when served over HTTPS; none (an empty value is not sent) otherwise.
+fn hsts(https: bool) -> Option<HeaderValue> {
+    https.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"))
 }
 
 /// Refuses writes whose `Origin` is another site: a second wall against cross-site requests,

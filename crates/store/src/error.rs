@@ -44,6 +44,15 @@ impl From<sqlx::Error> for StorageError {
                 what: "record",
                 key: db.constraint().unwrap_or_default().to_string(),
             },
+            // PostgreSQL refuses NUL characters in text (22021), and bytes it cannot encode.
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("22021" | "22P05")) =>
+            {
+                StorageError::Invalid {
+                    what: "text",
+                    reason: "it contains a character that cannot be stored (NUL)".into(),
+                }
+            }
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => StorageError::Invalid {
                 what: "reference",
                 reason: db.message().to_string(),

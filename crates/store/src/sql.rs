@@ -425,10 +425,13 @@ pub(crate) fn check_territory(item: &NewTerritory) -> Result<String> {
             what: "territory",
             reason: e.to_string(),
         })?;
-    if item.name.trim().is_empty() {
+    if item.name.trim().is_empty() || item.name.contains('\0') {
         return Err(StorageError::Invalid {
             what: "territory",
-            reason: format!("{} {code} has no name", item.kind),
+            reason: format!(
+                "{} {code} has no name (or a NUL character in it)",
+                item.kind
+            ),
         });
     }
     Ok(code)
@@ -633,8 +636,8 @@ macro_rules! sql_store {
                 audit: &$crate::types::Audit,
                 new: &$crate::types::NewCampaign,
             ) -> $crate::error::Result<terrain_model::Campaign> {
-                if new.name.trim().is_empty() {
-                    return Err(StorageError::Invalid { what: "campaign", reason: "the name is empty".into() });
+                if new.name.trim().is_empty() || new.name.contains('\0') {
+                    return Err(StorageError::Invalid { what: "campaign", reason: "the name is empty or has a NUL character".into() });
                 }
                 let id = CampaignId::new();
                 let now = time::OffsetDateTime::now_utc();
@@ -895,8 +898,8 @@ macro_rules! sql_store {
 
             #[tracing::instrument(skip(self, audit, new), fields(email = ?new.email))]
             async fn create_user(&self, audit: &$crate::types::Audit, new: &$crate::types::NewUser) -> $crate::error::Result<$crate::types::User> {
-                if new.display_name.trim().is_empty() {
-                    return Err(StorageError::Invalid { what: "user", reason: "the display name is empty".into() });
+                if new.display_name.trim().is_empty() || new.display_name.contains('\0') {
+                    return Err(StorageError::Invalid { what: "user", reason: "the display name is empty or has a NUL character".into() });
                 }
                 let id = UserId::new();
                 let mut tx = self.pool.begin().await?;
@@ -1114,7 +1117,7 @@ macro_rules! sql_store {
             #[tracing::instrument(skip(self, code_hash, display_name))]
             async fn redeem_invite(&self, code_hash: &str, display_name: &str, now: time::OffsetDateTime) -> $crate::error::Result<(Campaign, $crate::types::Member)> {
                 let display_name = display_name.trim();
-                if display_name.is_empty() {
+                if display_name.is_empty() || display_name.contains('\0') {
                     return Err(StorageError::Invalid { what: "user", reason: "the display name is empty".into() });
                 }
                 let mut tx = self.pool.begin().await?;

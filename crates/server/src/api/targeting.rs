@@ -83,6 +83,18 @@ pub(crate) async fn compute_in(
     scope: &terrain_store::Scope,
     p: &TargetingParams,
 ) -> ApiResult<TargetingDto> {
+    let blocs: BTreeSet<String> = p
+        .blocs
+        .as_deref()
+        .unwrap_or("left")
+        .split(',')
+        .map(|b| b.trim().to_ascii_lowercase())
+        .filter(|b| !b.is_empty())
+        .collect();
+    for b in &blocs {
+        b.parse::<terrain_model::Bloc>()
+            .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
+    }
     let election = match p.election.as_deref() {
         Some(code) => state
             .store
@@ -105,18 +117,6 @@ pub(crate) async fn compute_in(
                 ApiError::not_found("election_not_found", "no election has been imported yet")
             })?,
     };
-    let blocs: BTreeSet<String> = p
-        .blocs
-        .as_deref()
-        .unwrap_or("left")
-        .split(',')
-        .map(|b| b.trim().to_ascii_lowercase())
-        .filter(|b| !b.is_empty())
-        .collect();
-    for b in &blocs {
-        b.parse::<terrain_model::Bloc>()
-            .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
-    }
     let budget = p.budget_doors.unwrap_or(0.0);
     if !budget.is_finite() || budget < 0.0 {
         return Err(ApiError::bad_request(

@@ -41,6 +41,15 @@ pub async fn list_territories(
     ApiQuery(p): ApiQuery<TerritoryListParams>,
 ) -> ApiResult<Json<Vec<TerritoryDto>>> {
     let c = auth.campaign.id;
+    if p.q
+        .as_deref()
+        .is_some_and(|q| q.chars().any(char::is_control))
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "the search text has control characters",
+        ));
+    }
     let limit = p.limit.unwrap_or(500).clamp(1, 10_000);
     let offset = p.offset.unwrap_or(0);
     let within = match &auth.scope {

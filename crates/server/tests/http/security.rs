@@ -698,3 +698,100 @@ async fn health_and_headers() {
     }
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hsts_only_over_https() {
+    let plain = TestApp::spawn(Db::Sqlite).await.unwrap();
+    let r = reqwest::get(plain.url("/healthz")).await.unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+    plain.stop().await;
+    let config = ServerConfig {
+        secure_cookies: true,
+        ..ServerConfig::default()
+    };
+    let tls = TestApp::spawn_with(Db::Sqlite, config).await.unwrap();
+    let r = reqwest::get(tls.url("/healthz")).await.unwrap();
+    assert_eq!(
+        r.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    tls.stop().await;
+}
+
+async fn injection_in_filters(app: &TestApp) {
+    // Filter values reach SQL only as bound parameters: quotes, wildcards and comments are text.
+    let c = app.fx.campaign;
+    for q in [
+        "' OR 1=1 --",
+        "%' OR '1'='1",
+        "75056_18%",
+        "\\",
+        "'; DROP TABLE territories; --",
+    ] {
+        let url = format!("/api/v1/campaigns/{c}/territories?q={}", urlencode(q));
+        let r = app.send(Actor::Director, Method::GET, &url, None).await;
+        assert_eq!(r.status(), StatusCode::OK, "{q:?}");
+        let list: Vec<Value> = r.json().await.unwrap();
+        assert!(list.is_empty(), "{q:?} matched {list:?}");
+    }
+    // A NUL character would end the text early in SQLite and be refused by PostgreSQL.
+    let r = app
+        .send(
+            Actor::Director,
+            Method::GET,
+            &format!("/api/v1/campaigns/{c}/territories?q=%00"),
+            None,
+        )
+        .await;
+    assert_eq!(code(r).await, (400, "invalid_query".into()));
+    let r = app.send(Actor::Director, Method::POST, &format!("/api/v1/campaigns/{c}/members"),
+        Some(serde_json::json!({"display_name": "Léa\u{0}", "role": "walker", "territories": [app.fx.b1801]}))).await;
+    assert_eq!(code(r).await.0, 422);
+    let r = app
+        .send(
+            Actor::Director,
+            Method::GET,
+            &format!(
+                "/api/v1/campaigns/{c}/territories?kind={}",
+                urlencode("bureau' OR '1'='1")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(code(r).await, (400, "invalid_query".into()));
+    let r = app
+        .send(
+            Actor::Director,
+            Method::GET,
+            &format!(
+                "/api/v1/campaigns/{c}/targeting?blocs={}",
+                urlencode("left') OR 1=1 --")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(code(r).await.0, 400);
+    // The tables are all still there.
+    let r = app
+        .send(
+            Actor::Director,
+            Method::GET,
+            &format!("/api/v1/campaigns/{c}/territories?kind=bureau"),
+            None,
+        )
+        .await;
+    assert_eq!(r.json::<Vec<Value>>().await.unwrap().len(), 2);
+}
+on_both!(filters_are_not_injectable, injection_in_filters);
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
