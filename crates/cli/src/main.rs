@@ -38,6 +38,10 @@ enum Command {
     User(commands::admin::UserCommand),
     /// Make an invite code for walkers to join a campaign.
     Invite(commands::admin::InviteArgs),
+    /// Back the database up while the server runs (SQLite: a consistent copy; PostgreSQL: pg_dump).
+    Backup(commands::admin::BackupArgs),
+    /// Restore a backup (SQLite: into a new file or with --force; PostgreSQL: pg_restore).
+    Restore(commands::admin::RestoreArgs),
     /// Import official files into a campaign: results, census, contours, addresses, communes.
     #[command(subcommand)]
     Import(commands::import::ImportCommand),
@@ -74,6 +78,8 @@ fn main() -> ExitCode {
             Command::Campaign(c) => commands::admin::campaign(c).await,
             Command::User(c) => commands::admin::user(c).await,
             Command::Invite(a) => commands::admin::invite(a).await,
+            Command::Backup(a) => commands::admin::backup(a).await,
+            Command::Restore(a) => commands::admin::restore(a).await,
             Command::Import(c) => commands::import::run(c).await,
             Command::Sample(a) => commands::stats::sample(a),
             Command::Weight(a) => commands::stats::weight(a),

@@ -491,3 +491,37 @@ fn themes_of_open_answers() {
         "answers about prices share the schools' theme: {theme:?}"
     );
 }
+
+#[test]
+fn backup_and_restore_from_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/live.db", dir.path().display());
+    assert!(
+        terrain(&[
+            "campaign", "add", "--db", &db, "--slug", "paris", "--name", "Paris"
+        ])
+        .status
+        .success()
+    );
+    let bk = dir.path().join("backup.db");
+    let o = terrain(&[
+        "backup",
+        "--db",
+        &db,
+        "--out",
+        bk.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let restored = format!("sqlite://{}/restored.db", dir.path().display());
+    let o = terrain(&["restore", "--db", &restored, "--from", bk.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = terrain(&["campaign", "list", "--db", &restored, "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list[0]["slug"], "paris");
+    let o = terrain(&["restore", "--db", &restored, "--from", bk.to_str().unwrap()]);
+    assert!(
+        !o.status.success(),
+        "an existing database was replaced without --force"
+    );
+}

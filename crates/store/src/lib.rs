@@ -16,6 +16,7 @@ pub mod prelude {
     pub use crate::{ElectoralStore, Store, SurveyStore};
 }
 
+pub mod backup;
 mod electoral;
 mod error;
 mod postgres;

@@ -422,3 +422,56 @@ pub async fn invite(a: InviteArgs) -> anyhow::Result<()> {
         Ok(())
     }
 }
+
+/// Options of `terrain backup`.
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The backup file to write (SQLite: a database file; PostgreSQL: pg_dump's custom format).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Takes a consistent backup while the server runs.
+pub async fn backup(a: BackupArgs) -> anyhow::Result<()> {
+    let start = std::time::Instant::now();
+    terrain_store::backup::backup(&a.db.url, &a.out).await?;
+    let bytes = std::fs::metadata(&a.out).map(|m| m.len()).unwrap_or(0);
+    if a.json {
+        print_json(
+            &serde_json::json!({"file": a.out, "bytes": bytes, "seconds": start.elapsed().as_secs_f64()}),
+        )
+    } else {
+        println!("Backup written to {} ({bytes} bytes).", a.out.display());
+        Ok(())
+    }
+}
+
+/// Options of `terrain restore`.
+#[derive(Debug, clap::Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The backup file.
+    #[arg(long)]
+    pub from: std::path::PathBuf,
+    /// Replace an existing SQLite database (stop the server first).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Restores a backup.
+pub async fn restore(a: RestoreArgs) -> anyhow::Result<()> {
+    terrain_store::backup::restore(&a.db.url, &a.from, a.force).await?;
+    // Opening it runs any migration a newer version needs.
+    a.db.open().await?;
+    println!(
+        "Restored {} into {}.",
+        a.from.display(),
+        terrain_store::redact_url(&a.db.url)
+    );
+    Ok(())
+}
