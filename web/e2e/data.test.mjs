@@ -117,6 +117,8 @@ test('the director draws an evaluation on the plan and reads its page', async ()
   await nav(page, 'Ciblage');
   await page.getByTestId('targeting-table').locator('tbody tr').first().waitFor();
   await page.getByLabel('Élection').selectOption('2017_pres_t1');
+  // Wait for the 896 bureaux of that election before moving the budget.
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=targeting-table] tbody tr').length >= 200);
   await page.getByLabel('Budget de portes').fill('200000');
   await page.getByTestId('targeting-table').locator('tr.chosen').first().waitFor();
   const box = page.getByTestId('experiments');

@@ -53,7 +53,11 @@ export function TargetingPage({ mine }: { mine: MyCampaign }) {
       <p class="muted">${t('targeting.intro')}</p>
       <div class="card toolbar">
         <label>${t('map.election')}
-          <select value=${code} onChange=${(e: Event) => setElection((e.target as HTMLSelectElement).value)}>
+          <select value=${code} onChange=${(e: Event) => {
+            setElection((e.target as HTMLSelectElement).value);
+            // A new election has other bureaux and doors: start again from a fifth of them.
+            setBudget(0);
+          }}>
             ${elections.data?.map((e) => html`<option value=${e.code}>${e.label}</option>`)}
           </select>
         </label>
