@@ -80,6 +80,24 @@ id_type!(
     ApiTokenId
 );
 
+// ── volunteers, trainings, teams and sorties (issue 6) ─────────────────────────
+id_type!(
+    /// A volunteer's record in a campaign (a sign-up, or a member's place in the funnel).
+    VolunteerId
+);
+id_type!(
+    /// A training session (role-play before going out).
+    TrainingId
+);
+id_type!(
+    /// A team of volunteers led by a coordinator.
+    TeamId
+);
+id_type!(
+    /// A canvassing session ("sortie"): a date, a meeting point, the areas it covers.
+    SortieId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

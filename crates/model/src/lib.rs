@@ -13,13 +13,15 @@ pub mod ids;
 pub mod results;
 pub mod role;
 pub mod territory;
+pub mod volunteer;
 
 pub use address::{Address, Building, NewAddress, Unit};
 pub use campaign::{Campaign, Slug};
 pub use codes::{BureauId, CodeError, CommuneCode, DepartmentCode, IrisCode, RegionCode};
 pub use email::Email;
 pub use ids::{
-    AddressId, ApiTokenId, BuildingId, CampaignId, InviteId, TerritoryId, UnitId, UserId,
+    AddressId, ApiTokenId, BuildingId, CampaignId, InviteId, SortieId, TeamId, TerritoryId,
+    TrainingId, UnitId, UserId, VolunteerId,
 };
 pub use results::{
     Bloc, BureauResult, CandidateResult, ElectionId, ElectionKind, Inconsistency, Nuance,
@@ -27,3 +29,4 @@ pub use results::{
 };
 pub use role::{Capability, Role};
 pub use territory::{Territory, TerritoryKind, TerritoryPath};
+pub use volunteer::{Availability, ContactKeys, Phone, Postcode, VolunteerStatus};

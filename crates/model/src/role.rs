@@ -61,6 +61,11 @@ impl Role {
             ImportData => matches!(self, Admin | Director),
             ManageExperiments => matches!(self, Admin | Director),
             PlanSurvey => matches!(self, Admin | Director),
+            // Volunteers, trainings and sorties (issue 6).
+            TakePart => true,
+            ReadVolunteers => matches!(self, Admin | Director | Coordinator | Trainer),
+            ManageTrainings => matches!(self, Admin | Director | Coordinator | Trainer),
+            ManageVolunteers | PlanSorties => matches!(self, Admin | Director | Coordinator),
         }
     }
 
@@ -135,6 +140,18 @@ pub enum Capability {
     ManageExperiments,
     /// Draw and accept the plan of a representative survey.
     PlanSurvey,
+    // ── volunteers, trainings and sorties (issue 6) ──
+    /// Take part: see the sorties and trainings offered to oneself, answer them, one's own
+    /// calendar feed, the leaderboard of one's territory.
+    TakePart,
+    /// See volunteers, their funnel, trainings, teams and sorties (within scope).
+    ReadVolunteers,
+    /// Move volunteers through the funnel, place them, send reminders, switch the leaderboard.
+    ManageVolunteers,
+    /// Create trainings, take attendance, validate skills.
+    ManageTrainings,
+    /// Plan sorties and make teams.
+    PlanSorties,
 }
 
 #[cfg(test)]
@@ -158,6 +175,16 @@ mod tests {
         assert!(Role::Trainer.may_grant(Role::Walker));
         assert!(!Role::Trainer.may_grant(Role::Trainer));
         assert!(!Role::Walker.may_grant(Role::Walker));
+    }
+
+    #[test]
+    fn trainers_train_coordinators_plan_walkers_take_part() {
+        assert!(Role::Trainer.can(Capability::ManageTrainings));
+        assert!(!Role::Trainer.can(Capability::PlanSorties));
+        assert!(Role::Coordinator.can(Capability::PlanSorties));
+        assert!(Role::Walker.can(Capability::TakePart));
+        assert!(!Role::Walker.can(Capability::ReadVolunteers));
+        assert!(!Role::Walker.can(Capability::ManageTrainings));
     }
 
     #[test]

@@ -15,6 +15,9 @@ use terrain_model::{
 };
 use time::{Duration, OffsetDateTime};
 
+mod volunteers;
+pub use volunteers::*;
+
 /// Generates one `#[tokio::test]` per contract check. `$setup` is an async block returning
 /// `(Option<Arc<dyn Store>>, guard)`; `None` means the backend is unavailable and was reported
 /// as skipped; the guard's `cleanup` runs after a passing check.
@@ -38,7 +41,14 @@ macro_rules! contract_suite {
             imports_store_results_census_and_shapes,
             failed_imports_leave_nothing,
             experiments_are_recorded,
-            survey_plans_are_recorded_and_accepted
+            survey_plans_are_recorded_and_accepted,
+            // volunteers, trainings and sorties (contract/volunteers.rs)
+            signups_are_placed_by_postcode_and_duplicates_kept,
+            members_are_volunteers_and_the_funnel_counts_them,
+            trainings_fill_up_and_validate_skills,
+            concurrent_registrations_for_the_last_seat,
+            sorties_check_training_overlaps_and_coverage,
+            feeds_tallies_and_the_leaderboard_switch
         );
     };
     (@each $setup:expr; $($name:ident),* $(,)?) => {

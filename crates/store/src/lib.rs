@@ -13,7 +13,7 @@
 
 /// The storage traits, to call their methods on an `Arc<dyn Store>`.
 pub mod prelude {
-    pub use crate::{ElectoralStore, Store, SurveyStore};
+    pub use crate::{ElectoralStore, Store, SurveyStore, VolunteerStore};
 }
 
 pub mod backup;
@@ -23,9 +23,11 @@ mod postgres;
 mod sql;
 mod sql_electoral;
 mod sql_survey;
+mod sql_volunteers;
 mod sqlite;
 mod survey;
 mod types;
+mod volunteers;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod contract;
@@ -46,12 +48,13 @@ pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use survey::*;
 pub use types::*;
+pub use volunteers::*;
 
 /// Everything Terrain keeps. Implemented by [`SqliteStore`] and [`PgStore`]; the contract
 /// suite in [`contract`] is run against both. The official data (results, census, shapes) is
 /// in the [`ElectoralStore`] part.
 #[async_trait]
-pub trait Store: ElectoralStore + SurveyStore + Send + Sync + 'static {
+pub trait Store: ElectoralStore + SurveyStore + VolunteerStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Checks that the database answers.
