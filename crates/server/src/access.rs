@@ -56,6 +56,11 @@ requirements! {
     ImportData => ImportData, "import data files";
     ManageExperiments => ManageExperiments, "draw experiments";
     PlanSurvey => PlanSurvey, "plan surveys";
+    TakePart => TakePart, "take part in sorties and trainings";
+    ReadVolunteers => ReadVolunteers, "see volunteers, trainings and sorties";
+    ManageVolunteers => ManageVolunteers, "manage volunteers";
+    ManageTrainings => ManageTrainings, "run trainings";
+    PlanSorties => PlanSorties, "plan sorties and teams";
 }
 
 /// A caller allowed to use capability `R` in the campaign named by the path's `{campaign}`.

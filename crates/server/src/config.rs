@@ -27,6 +27,10 @@ pub struct ServerConfig {
     pub failures_per_client: usize,
     /// The window over which failures are counted.
     pub failure_window: Duration,
+    /// Public sign-ups accepted per client address within the window.
+    pub signups_per_client: usize,
+    /// The mail relay for reminders; `None`: Terrain sends no mail (lists are exported).
+    pub smtp: Option<crate::mail::SmtpConfig>,
 }
 
 impl Default for ServerConfig {
@@ -42,6 +46,8 @@ impl Default for ServerConfig {
             login_failures_per_email: 10,
             failures_per_client: 50,
             failure_window: Duration::from_secs(15 * 60),
+            signups_per_client: 20,
+            smtp: None,
         }
     }
 }

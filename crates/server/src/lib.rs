@@ -9,6 +9,8 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod ics;
+pub mod mail;
 pub mod state;
 pub mod web;
 

@@ -27,6 +27,8 @@ impl std::fmt::Debug for AppState {
 pub struct Limits {
     pub login_by_email: FailureLimiter,
     pub by_client: FailureLimiter,
+    /// Public sign-ups per client address (every sign-up counts).
+    pub signups_by_client: FailureLimiter,
 }
 
 impl AppState {
@@ -38,6 +40,10 @@ impl AppState {
                 config.failure_window,
             ),
             by_client: FailureLimiter::new(config.failures_per_client, config.failure_window),
+            signups_by_client: FailureLimiter::new(
+                config.signups_per_client,
+                config.failure_window,
+            ),
         };
         Self {
             store,

@@ -938,6 +938,38 @@ macro_rules! volunteer_store {
                 self.volunteer(campaign, id).await
             }
 
+            async fn tie_invite(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
+                invite: terrain_model::InviteId, volunteer: terrain_model::VolunteerId) -> $crate::error::Result<()> {
+                let v = self.volunteer(campaign, volunteer).await?;
+                if v.user_id.is_some() {
+                    return Err($crate::error::StorageError::Conflict { what: "volunteer account", key: volunteer.to_string() });
+                }
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO volunteer_invites (campaign_id, invite_id, volunteer_id) VALUES ($1, $2, $3)")
+                    .bind(campaign.0).bind(invite.0).bind(volunteer.0).execute(&mut *tx).await
+                    .map_err(|e| match $crate::error::StorageError::from(e) {
+                        $crate::error::StorageError::Invalid { .. } => $crate::error::StorageError::NotFound { what: "invite", key: invite.to_string() },
+                        other => other,
+                    })?;
+                Self::write_audit(&mut tx, audit, Some(campaign.0), "volunteer.invite", volunteer.to_string(),
+                    serde_json::json!({"invite": invite})).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn link_by_invite(&self, code_hash: &str, user: terrain_model::UserId)
+                -> $crate::error::Result<Option<$crate::volunteers::Volunteer>> {
+                let row: Option<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+                    "SELECT vi.campaign_id, vi.volunteer_id FROM volunteer_invites vi JOIN invites i \
+                       ON i.campaign_id = vi.campaign_id AND i.id = vi.invite_id \
+                     JOIN volunteers v ON v.campaign_id = vi.campaign_id AND v.id = vi.volunteer_id \
+                     WHERE i.code_hash = $1 AND v.user_id IS NULL")
+                    .bind(code_hash).fetch_optional(&self.pool).await?;
+                let Some((c, v)) = row else { return Ok(None) };
+                let audit = $crate::types::Audit { actor: Some(user), source: $crate::types::AuditSource::Invite };
+                self.link_volunteer(&audit, terrain_model::CampaignId(c), terrain_model::VolunteerId(v), user).await.map(Some)
+            }
+
             async fn funnel_counts(&self, campaign: terrain_model::CampaignId, scope: &$crate::types::Scope)
                 -> $crate::error::Result<Vec<$crate::volunteers::FunnelCount>> {
                 self.sync_member_volunteers(campaign).await?;

@@ -523,6 +523,16 @@ pub trait VolunteerStore: Send + Sync {
         id: VolunteerId,
         user: UserId,
     ) -> Result<Volunteer>;
+    /// Ties an invite to a sign-up, so that redeeming it links the new account to them.
+    async fn tie_invite(
+        &self,
+        audit: &Audit,
+        campaign: CampaignId,
+        invite: terrain_model::InviteId,
+        volunteer: VolunteerId,
+    ) -> Result<()>;
+    /// After an invite was redeemed by `user`: links the sign-up it was made for, if any.
+    async fn link_by_invite(&self, code_hash: &str, user: UserId) -> Result<Option<Volunteer>>;
     /// Counts by territory, stage and recruiter, inside `scope`.
     async fn funnel_counts(&self, campaign: CampaignId, scope: &Scope) -> Result<Vec<FunnelCount>>;
     /// Whether a member may be given turfs now: trained, or the campaign does not require it.

@@ -208,6 +208,14 @@ pub async fn join(
             return Err(e.into());
         }
     };
+    // An invite made for a sign-up links the new account to that volunteer record (issue 6).
+    if let Err(e) = state
+        .store
+        .link_by_invite(&secrets::hash_secret(&code), member.user.id)
+        .await
+    {
+        tracing::warn!(error = %e, "could not link the new account to its sign-up");
+    }
     let (jar, csrf) =
         open_session(&state, jar, member.user.id, state.config.walker_session_ttl).await?;
     tracing::info!(user = %member.user.id, "joined with an invite");

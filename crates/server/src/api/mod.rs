@@ -15,6 +15,10 @@ pub mod members;
 pub mod survey;
 pub mod targeting;
 pub mod territories;
+// volunteers, trainings and sorties (issue 6)
+pub mod sorties;
+pub mod trainings;
+pub mod volunteers;
 
 use crate::error::ErrorBody;
 use crate::state::AppState;
@@ -47,6 +51,9 @@ use utoipa_axum::routes;
         (name = "data", description = "Official data: elections and results, census, map layers, imports"),
         (name = "targeting", description = "Which bureaux de vote are worth the volunteers' time"),
         (name = "survey", description = "The representative survey: its plan of areas"),
+        (name = "volunteers", description = "Sign-ups, the recruitment funnel, certificates, recognition"),
+        (name = "trainings", description = "Training sessions: registration, attendance, skills"),
+        (name = "sorties", description = "Teams, canvassing sessions (sorties), calendars, the coordinator's week"),
     )
 )]
 struct ApiDoc;
@@ -115,5 +122,42 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(survey::list_plans, survey::create_plan))
         .routes(routes!(survey::get_plan))
         .routes(routes!(survey::accept_plan))
+        // volunteers, trainings and sorties (issue 6)
+        .routes(routes!(volunteers::signup_form, volunteers::sign_up))
+        .routes(routes!(volunteers::list_volunteers))
+        .routes(routes!(
+            volunteers::get_volunteer,
+            volunteers::update_volunteer
+        ))
+        .routes(routes!(volunteers::invite_volunteer))
+        .routes(routes!(volunteers::certificate))
+        .routes(routes!(volunteers::funnel))
+        .routes(routes!(volunteers::get_settings, volunteers::put_settings))
+        .routes(routes!(
+            volunteers::leaderboard,
+            volunteers::switch_leaderboard
+        ))
+        .routes(routes!(volunteers::recognition))
+        .routes(routes!(
+            trainings::list_trainings,
+            trainings::create_training
+        ))
+        .routes(routes!(trainings::get_training))
+        .routes(routes!(trainings::register))
+        .routes(routes!(trainings::record_attendance))
+        .routes(routes!(sorties::list_teams, sorties::create_team))
+        .routes(routes!(sorties::set_team_members))
+        .routes(routes!(sorties::team_feed))
+        .routes(routes!(sorties::list_sorties, sorties::create_sortie))
+        .routes(routes!(sorties::get_sortie))
+        .routes(routes!(sorties::set_participant))
+        .routes(routes!(sorties::map))
+        .routes(routes!(sorties::my_sorties))
+        .routes(routes!(sorties::answer_sortie))
+        .routes(routes!(sorties::my_feed))
+        .routes(routes!(sorties::calendar))
+        .routes(routes!(sorties::week))
+        .routes(routes!(sorties::reminders_csv))
+        .routes(routes!(sorties::send_reminders))
         .split_for_parts()
 }

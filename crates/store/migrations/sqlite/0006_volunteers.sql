@@ -62,6 +62,16 @@ CREATE INDEX volunteers_by_status ON volunteers(campaign_id, status);
 CREATE INDEX volunteers_by_email_key ON volunteers(campaign_id, email_key);
 CREATE INDEX volunteers_by_phone_key ON volunteers(campaign_id, phone_key);
 
+-- An invite made for one sign-up: whoever redeems it is that volunteer.
+CREATE TABLE volunteer_invites (
+    campaign_id  BLOB NOT NULL,
+    invite_id    BLOB NOT NULL,
+    volunteer_id BLOB NOT NULL,
+    PRIMARY KEY (campaign_id, invite_id),
+    FOREIGN KEY (campaign_id, invite_id) REFERENCES invites(campaign_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (campaign_id, volunteer_id) REFERENCES volunteers(campaign_id, id) ON DELETE CASCADE
+);
+
 CREATE TABLE trainings (
     campaign_id  BLOB NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
     id           BLOB NOT NULL,

@@ -402,6 +402,47 @@ pub async fn members_are_volunteers_and_the_funnel_counts_them(store: Arc<dyn St
         store.link_volunteer(&a, c, s.id, joined.user.id).await,
         Err(StorageError::Conflict { .. })
     ));
+    // An invite made for a sign-up links whoever redeems it to that sign-up.
+    let zoe = store
+        .sign_up(&a, c, &signup("Zoé", Some("zoe@exemple.fr"), None, "75018"))
+        .await
+        .unwrap();
+    let inv = store
+        .create_invite(
+            &a,
+            c,
+            &NewInvite {
+                code_hash: "zoe-code".into(),
+                created_by: Some(coord.user.id),
+                role: Role::Walker,
+                territory_id: a18.id,
+                expires_at: OffsetDateTime::now_utc() + Duration::days(2),
+                max_uses: 1,
+            },
+        )
+        .await
+        .unwrap();
+    store.tie_invite(&a, c, inv.id, zoe.id).await.unwrap();
+    let (_, zm) = store
+        .redeem_invite("zoe-code", "Zoé", OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let linked = store
+        .link_by_invite("zoe-code", zm.user.id)
+        .await
+        .unwrap()
+        .expect("the sign-up is linked");
+    assert_eq!(linked.id, zoe.id);
+    assert_eq!(linked.user_id, Some(zm.user.id));
+    assert_eq!(linked.status, VolunteerStatus::Contacted);
+    assert_eq!(
+        store.link_by_invite("zoe-code", zm.user.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.link_by_invite("unknown", zm.user.id).await.unwrap(),
+        None
+    );
     // Turfs only once trained (the default).
     assert!(
         store
