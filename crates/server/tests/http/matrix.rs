@@ -28,8 +28,13 @@ struct Ctx {
     b1801: String,
     coord18: String,
     director_token: String,
+<<<<<<< HEAD
     experiment: String,
     plan: String,
+=======
+    /// Volunteers, trainings and sorties (issue 6): fixtures in Paris 18e.
+    v: VolunteerFixture,
+>>>>>>> 21e7b49 (Authorisation matrix rows and OpenAPI snapshot for the volunteers API)
 }
 
 struct Row {
@@ -192,6 +197,91 @@ fn rows() -> Vec<Row> {
             method: Method::GET,
             op: "/campaigns/{campaign}/elections",
             path: |x| format!("/campaigns/{}/elections", x.c),
+        // ── volunteers, trainings and sorties (issue 6) ──
+        Row {
+            method: Method::GET,
+            op: "/public/{slug}/signup",
+            path: |_| "/public/paris/signup".into(),
+            body: none,
+            expect: [200, 200, 200, 200, 200, 200, 200, 200],
+        },
+        Row {
+            method: Method::POST,
+            op: "/public/{slug}/signup",
+            path: |_| "/public/paris/signup".into(),
+            body: |_, a| {
+                Some(
+                    json!({"name": "Camille", "email": format!("{a:?}@signup.fr"), "postcode": "75018",
+                            "availability": ["saturday_morning"], "consent": true}),
+                )
+            },
+            expect: [201, 201, 201, 201, 201, 201, 201, 201],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/volunteers",
+            path: |x| format!("/campaigns/{}/volunteers", x.c),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/volunteers/{volunteer}",
+            path: |x| format!("/campaigns/{}/volunteers/{}", x.c, x.v.signup18),
+            body: none,
+            expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::PATCH,
+            op: "/campaigns/{campaign}/volunteers/{volunteer}",
+            path: |x| format!("/campaigns/{}/volunteers/{}", x.c, x.v.signup18),
+            body: |_, _| Some(json!({"status": "contacted"})),
+            expect: [401, 403, 403, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/volunteers/{volunteer}/invite",
+            path: |x| format!("/campaigns/{}/volunteers/{}/invite", x.c, x.v.signup18),
+            body: none,
+            expect: [401, 403, 403, 201, 403, 201, 201, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/volunteers/{volunteer}/certificate",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/volunteers/{}/certificate",
+                    x.c, x.v.trained18
+                )
+            },
+            body: none,
+            expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/funnel",
+            path: |x| format!("/campaigns/{}/funnel", x.c),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/volunteer-settings",
+            path: |x| format!("/campaigns/{}/volunteer-settings", x.c),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::PUT,
+            op: "/campaigns/{campaign}/volunteer-settings",
+            path: |x| format!("/campaigns/{}/volunteer-settings", x.c),
+            body: |_, _| Some(json!({"turfs_require_training": true, "signup_open": true})),
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/leaderboard",
+            path: |x| format!("/campaigns/{}/leaderboard", x.c),
             body: none,
             expect: [401, 200, 200, 200, 200, 200, 200, 404],
         },
@@ -200,14 +290,141 @@ fn rows() -> Vec<Row> {
             op: "/campaigns/{campaign}/territories/{territory}/results",
             path: |x| format!("/campaigns/{}/territories/{}/results", x.c, x.a18),
             body: none,
+            method: Method::PUT,
+            op: "/campaigns/{campaign}/leaderboard",
+            path: |x| format!("/campaigns/{}/leaderboard", x.c),
+            body: |x, _| Some(json!({"territory_id": x.a18, "visible": true})),
+            expect: [401, 403, 403, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/recognition",
+            path: |x| format!("/campaigns/{}/recognition", x.c),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/trainings",
+            path: |x| format!("/campaigns/{}/trainings", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/trainings",
+            path: |x| format!("/campaigns/{}/trainings", x.c),
+            body: |x, _| {
+                Some(
+                    json!({"title": "Formation", "territory_id": x.a18, "starts_at": "2030-03-02T17:00:00Z",
+                            "ends_at": "2030-03-02T19:00:00Z", "place": "Local", "capacity": 10,
+                            "programme": ["Se présenter"]}),
+                )
+            },
+            expect: [401, 403, 201, 201, 403, 201, 201, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/trainings/{training}",
+            path: |x| format!("/campaigns/{}/trainings/{}", x.c, x.v.training18),
+            body: none,
+            expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
+        // Directors and administrators have no volunteer record to register.
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/trainings/{training}/registrations",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/trainings/{}/registrations",
+                    x.c, x.v.training18
+                )
+            },
+            body: |_, _| Some(json!({})),
+            expect: [401, 201, 201, 201, 403, 403, 403, 404],
+        },
+        Row {
+            method: Method::PUT,
+            op: "/campaigns/{campaign}/trainings/{training}/registrations/{volunteer}",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/trainings/{}/registrations/{}",
+                    x.c, x.v.training18, x.v.trained18
+                )
+            },
+            body: |_, _| {
+                Some(json!({"attended": true, "skills": ["Se présenter"], "validated": true}))
+            },
             expect: [401, 403, 200, 200, 403, 200, 200, 404],
         },
         Row {
             method: Method::GET,
             op: "/campaigns/{campaign}/territories/{territory}/census",
             path: |x| format!("/campaigns/{}/territories/{}/census", x.c, x.a18),
+            op: "/campaigns/{campaign}/teams",
+            path: |x| format!("/campaigns/{}/teams", x.c),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/teams",
+            path: |x| format!("/campaigns/{}/teams", x.c),
+            body: |x, a| Some(json!({"name": format!("Équipe {a:?}"), "territory_id": x.a18})),
+            expect: [401, 403, 403, 201, 403, 201, 201, 404],
+        },
+        Row {
+            method: Method::PUT,
+            op: "/campaigns/{campaign}/teams/{team}/members",
+            path: |x| format!("/campaigns/{}/teams/{}/members", x.c, x.v.team18),
+            body: |x, _| Some(json!({"members": [x.v.signup18]})),
+            expect: [401, 403, 403, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/teams/{team}/calendar",
+            path: |x| format!("/campaigns/{}/teams/{}/calendar", x.c, x.v.team18),
+            body: none,
+            expect: [401, 403, 403, 201, 403, 201, 201, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/sorties",
+            path: |x| format!("/campaigns/{}/sorties", x.c),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/sorties",
+            path: |x| format!("/campaigns/{}/sorties", x.c),
+            body: |x, _| {
+                Some(
+                    json!({"title": "Sortie", "territory_id": x.a18, "starts_at": "2030-03-09T09:00:00Z",
+                            "ends_at": "2030-03-09T12:00:00Z", "meeting_point": "Mairie du 18e",
+                            "areas": [x.b1801]}),
+                )
+            },
+            expect: [401, 403, 403, 201, 403, 201, 201, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/sorties/{sortie}",
+            path: |x| format!("/campaigns/{}/sorties/{}", x.c, x.v.sortie18),
             body: none,
             expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::PUT,
+            op: "/campaigns/{campaign}/sorties/{sortie}/participants/{volunteer}",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/sorties/{}/participants/{}",
+                    x.c, x.v.sortie18, x.v.signup18
+                )
+            },
+            body: |_, _| Some(json!({"status": "invited"})),
+            expect: [401, 403, 403, 200, 403, 200, 200, 404],
         },
         Row {
             method: Method::GET,
@@ -244,6 +461,60 @@ fn rows() -> Vec<Row> {
             path: |x| format!("/campaigns/{}/targeting.geojson", x.c),
             body: none,
             expect: [401, 403, 403, 200, 200, 200, 200, 404],
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        // Directors and administrators are not volunteers: no sorties of their own.
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/me/sorties",
+            path: |x| format!("/campaigns/{}/me/sorties", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 404, 404, 404],
+        },
+        // The sortie is open to the 18th: the 19th's coordinator may not join it.
+        Row {
+            method: Method::PUT,
+            op: "/campaigns/{campaign}/me/sorties/{sortie}",
+            path: |x| format!("/campaigns/{}/me/sorties/{}", x.c, x.v.sortie18),
+            body: |_, _| Some(json!({"answer": "declined"})),
+            expect: [401, 200, 200, 200, 403, 404, 404, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/me/calendar",
+            path: |x| format!("/campaigns/{}/me/calendar", x.c),
+            body: none,
+            expect: [401, 201, 201, 201, 201, 404, 404, 404],
+        },
+        // A secret address: anyone holding it reads the feed, nobody else.
+        Row {
+            method: Method::GET,
+            op: "/calendar/{feed}",
+            path: |x| format!("/calendar/{}.ics", x.v.feed),
+            body: none,
+            expect: [200, 200, 200, 200, 200, 200, 200, 200],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/week",
+            path: |x| format!("/campaigns/{}/week", x.c),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/week/reminders.csv",
+            path: |x| format!("/campaigns/{}/week/reminders.csv", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        // No mail server in this test: the list is to be exported instead.
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/week/reminders",
+            path: |x| format!("/campaigns/{}/week/reminders", x.c),
+            body: none,
+            expect: [401, 403, 403, 409, 409, 409, 409, 404],
         },
         Row {
             method: Method::GET,
@@ -413,6 +684,7 @@ async fn run_matrix(app: &TestApp) {
         experiment,
         plan,
         director_token,
+        v: volunteer_fixture(app).await,
     };
     let mut failures = Vec::new();
     for row in &rows {
@@ -453,3 +725,119 @@ async fn run_matrix(app: &TestApp) {
 }
 
 on_both!(every_role_on_every_endpoint, run_matrix);
+
+/// What the rows of issue 6 act on: a sign-up and a trained volunteer of the 18th, a training,
+/// a team, an open sortie and a calendar feed there.
+struct VolunteerFixture {
+    signup18: String,
+    trained18: String,
+    training18: String,
+    team18: String,
+    sortie18: String,
+    feed: String,
+}
+
+async fn volunteer_fixture(app: &TestApp) -> VolunteerFixture {
+    use terrain_model::{Availability, Email, Postcode};
+    use terrain_store::*;
+    let (c, s) = (app.fx.campaign, &app.store);
+    let a = Audit::cli();
+    let signup = |name: &str, email: &str| NewSignup {
+        display_name: name.into(),
+        email: Some(Email::parse(email).unwrap()),
+        phone: None,
+        postcode: Postcode::parse("75018").unwrap(),
+        availability: Availability::from_slots(&["saturday_morning"]).unwrap(),
+        consent_contact: true,
+    };
+    let signup18 = s
+        .sign_up(&a, c, &signup("Inès", "ines@test.fr"))
+        .await
+        .unwrap();
+    let trained18 = s
+        .sign_up(&a, c, &signup("Omar", "omar@test.fr"))
+        .await
+        .unwrap();
+    let start = time::OffsetDateTime::now_utc() + time::Duration::days(3);
+    let training = s
+        .create_training(
+            &a,
+            c,
+            &NewTraining {
+                title: "Les bases".into(),
+                territory_id: app.fx.a18,
+                starts_at: start,
+                ends_at: start + time::Duration::hours(2),
+                place: Some("Local du 18e".into()),
+                video_url: None,
+                capacity: 20,
+                programme: vec!["Se présenter".into(), "Écouter".into()],
+                trainer_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    s.register(&a, c, training.id, trained18.id).await.unwrap();
+    s.record_attendance(
+        &a,
+        c,
+        training.id,
+        trained18.id,
+        &Attendance {
+            attended: true,
+            skills: vec!["Se présenter".into()],
+            validated: true,
+        },
+    )
+    .await
+    .unwrap();
+    let team = s
+        .create_team(
+            &a,
+            c,
+            &NewTeam {
+                name: "Équipe Ordener".into(),
+                territory_id: app.fx.a18,
+                members: vec![trained18.id],
+            },
+        )
+        .await
+        .unwrap();
+    let sortie = s
+        .create_sortie(
+            &a,
+            c,
+            &NewSortie {
+                title: "Samedi matin".into(),
+                territory_id: app.fx.a18,
+                starts_at: start + time::Duration::days(1),
+                ends_at: start + time::Duration::days(1) + time::Duration::hours(3),
+                meeting_point: "Métro Marcadet-Poissonniers".into(),
+                meeting_lonlat: Some((2.3497, 48.8913)),
+                areas: vec![app.fx.b1801],
+                team_id: Some(team.id),
+                open_signup: true,
+                min_per_area: 2,
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
+    let feed = "matrix-feed-secret";
+    s.create_feed(
+        &a,
+        c,
+        FeedOwner::Volunteer(trained18.id),
+        &terrain_server::auth::secrets::hash_secret(feed),
+    )
+    .await
+    .unwrap();
+    VolunteerFixture {
+        signup18: signup18.id.to_string(),
+        trained18: trained18.id.to_string(),
+        training18: training.id.to_string(),
+        team18: team.id.to_string(),
+        sortie18: sortie.id.to_string(),
+        feed: feed.into(),
+    }
+}
