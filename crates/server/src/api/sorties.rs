@@ -644,7 +644,8 @@ pub async fn my_sorties(
         .map_err(store_err)?;
     let settings = state.store.volunteer_settings(c).await?;
     let now = OffsetDateTime::now_utc();
-    let open_in = Scope::Within(auth.territories.iter().map(|t| t.path.clone()).collect());
+    // Open sorties concern the walker when their territory is the walker's, inside it or
+    // above it (a walker of one bureau may join the sorties of their arrondissement).
     let list = state
         .store
         .sorties(
@@ -652,14 +653,18 @@ pub async fn my_sorties(
             &SortieQuery {
                 from: Some(now),
                 participant: Some(me.id),
-                open_in: Some(open_in),
-                limit: 50,
+                open_in: Some(Scope::Campaign),
+                limit: 500,
                 ..Default::default()
             },
         )
         .await?;
     let mut sorties = Vec::with_capacity(list.len());
-    for s in list {
+    for s in list
+        .into_iter()
+        .filter(|s| s.participant(me.id).is_some() || concerns(&auth, &s.territory.path))
+        .take(50)
+    {
         let mine = s.participant(me.id).cloned();
         let my_area = mine.as_ref().and_then(|p| p.area_id);
         let partners = s

@@ -8,3 +8,4 @@ mod harness;
 mod matrix;
 mod openapi;
 mod security;
+mod volunteers;
