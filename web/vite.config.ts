@@ -59,6 +59,7 @@ export default defineConfig({
       input: {
         dashboard: 'index.html',
         field: 'field/index.html',
+        signup: 'signup/index.html',
         sw: 'src/field/sw.ts',
       },
       output: {

@@ -58,6 +58,9 @@ pub async fn static_handler(uri: Uri) -> Response {
     }
     let page = if path == "field" || path.starts_with("field/") {
         "field/index.html"
+    } else if path.starts_with("inscription/") {
+        // The public sign-up page of a campaign: /inscription/<campaign slug>.
+        "signup/index.html"
     } else {
         "index.html"
     };

@@ -16,8 +16,14 @@ import { TargetingPage } from './targeting';
 import { ImportsPage } from './imports';
 import { ExperimentPage } from './experiment';
 import { SurveyPage } from './survey';
+import { Volunteers } from './volunteers';
+import { Trainings } from './trainings';
+import { Sorties } from './sorties';
 
-const PAGES: Page[] = ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit'];
+const PAGES: Page[] = [
+  'overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites',
+  'volunteers', 'trainings', 'sorties', 'imports', 'audit',
+];
 /** Pages reached from another page, not from the navigation. */
 const HIDDEN: Page[] = ['experiment'];
 
@@ -156,6 +162,15 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       break;
     case 'imports':
       content = html`<${ImportsPage} mine=${mine} />`;
+      break;
+    case 'volunteers':
+      content = html`<${Volunteers} mine=${mine} selected=${route.arg} />`;
+      break;
+    case 'trainings':
+      content = html`<${Trainings} mine=${mine} selected=${route.arg} />`;
+      break;
+    case 'sorties':
+      content = html`<${Sorties} mine=${mine} />`;
       break;
     default:
       content = html`<${Overview} mine=${mine} />`;

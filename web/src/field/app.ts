@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setCsrfToken, type Session } from '../lib/api';
 import { formatDateTime, t } from '../i18n';
 import { clearProfile, codeFromHash, loadProfile, profileOf, saveProfile, type Profile } from './state';
+import { NextSorties } from './sorties';
 
 function useOnline(): boolean {
   const [online, setOnline] = useState(navigator.onLine);
@@ -70,7 +71,7 @@ export function FieldApp() {
       </header>
       <main>
         ${profile
-          ? html`<${Home} profile=${profile} />`
+          ? html`<${Home} profile=${profile} online=${online} />`
           : checked || !online
             ? html`<${Join} online=${online} onJoined=${signedIn} />`
             : html`<p class="muted center">${t('common.loading')}</p>`}
@@ -128,7 +129,7 @@ function Join({ online, onJoined }: { online: boolean; onJoined: (s: Session) =>
     </form>`;
 }
 
-function Home({ profile }: { profile: Profile }) {
+function Home({ profile, online }: { profile: Profile; online: boolean }) {
   const ready = useOfflineReady();
   return html`
     <section>
@@ -139,10 +140,7 @@ function Home({ profile }: { profile: Profile }) {
         <div class="label">${t('field.home.territory')}</div>
         <div class="strong">${profile.territories.join(', ') || '—'}</div>
       </div>
-      <div class="panel">
-        <div class="label">${t('field.home.next')}</div>
-        <p>${t('field.home.noSession')}</p>
-      </div>
+      <${NextSorties} online=${online} />
       <p class=${`status ${ready ? 'ok' : 'muted'}`} data-testid="offline-ready">
         ${ready ? t('field.home.offlineReady') : t('field.home.offlineNotReady')}
       </p>

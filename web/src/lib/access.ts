@@ -2,13 +2,15 @@
 // decides; this only hides what would be refused).
 import type { Role } from './api';
 
-export type Page = 'overview' | 'territories' | 'map' | 'targeting' | 'experiment' | 'survey' | 'team' | 'invites' | 'imports' | 'audit';
+export type Page =
+  | 'overview' | 'territories' | 'map' | 'targeting' | 'experiment' | 'survey' | 'team' | 'invites' | 'imports' | 'audit'
+  | 'volunteers' | 'trainings' | 'sorties';
 
 const PAGES_BY_ROLE: Record<Role, Page[]> = {
-  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit'],
-  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit'],
-  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites'],
-  trainer: ['overview', 'territories', 'map', 'team', 'invites'],
+  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties'],
+  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties'],
+  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites', 'volunteers', 'trainings', 'sorties'],
+  trainer: ['overview', 'territories', 'map', 'team', 'invites', 'volunteers', 'trainings'],
   walker: ['overview', 'territories', 'map'],
 };
 

@@ -206,3 +206,127 @@ export function uploadImport(
     xhr.send(file);
   });
 }
+// ── volunteers, trainings and sorties (issue 6) ─────────────────────────────────
+export type Stage = 'signed_up' | 'contacted' | 'trained' | 'active' | 'inactive';
+export type Answer = 'invited' | 'accepted' | 'declined';
+export interface Volunteer {
+  id: string; user_id: string | null; display_name: string; email: string | null; phone: string | null;
+  postcode: string | null; territory: ScopeTerritory | null; placement: string; availability: string[];
+  consent_contact: boolean; consent_at: string | null; status: Stage; status_at: string; source: string;
+  recruited_by: string | null; recruited_by_name: string | null; duplicate_of: string | null;
+  trained_at: string | null; created_at: string;
+}
+export interface VolunteerPage { total: number; items: Volunteer[] }
+export interface VolunteerDetail {
+  volunteer: Volunteer;
+  trainings: { training_id: string; title: string; starts_at: string; attended: boolean | null; skills: string[]; validated: boolean }[];
+  duplicate_of: Volunteer | null;
+}
+export interface StageCounts { signed_up: number; contacted: number; trained: number; active: number; inactive: number }
+export interface Funnel {
+  totals: StageCounts; unplaced: number;
+  coordinators: { user_id: string; name: string; territories: string[]; counts: StageCounts; recruited: number }[];
+}
+export interface Certificate {
+  volunteer_name: string; campaign_name: string; role: Role | null; territory_name: string | null;
+  trainings: { title: string; starts_at: string; trainer_name: string | null; skills: string[]; validated_at: string }[];
+}
+export interface Training {
+  id: string; title: string; territory: ScopeTerritory; starts_at: string; ends_at: string; place: string | null;
+  video_url: string | null; capacity: number; programme: string[]; trainer_id: string | null; trainer_name: string | null;
+  registered: number; attended: number; validated: number; mine: boolean;
+}
+export interface Registration {
+  volunteer_id: string; volunteer_name: string; status: Stage; registered_at: string; attended: boolean | null;
+  skills: string[]; validated_at: string | null; validated_by: string | null;
+}
+export interface TrainingDetail { training: Training; registrations: Registration[] }
+export interface Team {
+  id: string; name: string; territory: ScopeTerritory; created_at: string;
+  members: { volunteer_id: string; display_name: string; status: Stage }[];
+}
+export interface Sortie {
+  id: string; title: string; territory: ScopeTerritory; starts_at: string; ends_at: string; meeting_point: string;
+  meeting_lon: number | null; meeting_lat: number | null; team_id: string | null; team_name: string | null;
+  open_signup: boolean; min_per_area: number; notes: string | null; uncovered: number;
+  areas: { territory: ScopeTerritory; accepted: number; covered: boolean }[];
+  participants: { volunteer_id: string; display_name: string; status: Answer; area_id: string | null; attended: boolean | null; responded_at: string | null }[];
+}
+export interface NewSortie {
+  title: string; territory_id: string; starts_at: string; ends_at: string; meeting_point: string;
+  meeting_lon?: number; meeting_lat?: number; areas: string[]; team_id?: string; open_signup: boolean; min_per_area: number; notes?: string;
+}
+export interface MySortie {
+  id: string; title: string; territory_name: string; starts_at: string; ends_at: string; meeting_point: string;
+  meeting_lon: number | null; meeting_lat: number | null; team_name: string | null; notes: string | null;
+  my_status: Answer | null; my_area: ScopeTerritory | null; partners: string[]; areas: ScopeTerritory[];
+  areas_geojson: AreaCollection;
+}
+export interface MySorties { volunteer_id: string; status: Stage; may_go_out: boolean; sorties: MySortie[]; trainings: Training[] }
+export interface Week {
+  start: string; from: string; to: string; sorties: Sortie[]; trainings: Training[]; mail_configured: boolean;
+  available: { volunteer_id: string; display_name: string; status: Stage; territory_name: string | null; availability: string[]; free_for: string[] }[];
+  uncovered: { sortie_id: string; sortie_title: string; starts_at: string; area: ScopeTerritory; accepted: number; needed: number }[];
+}
+export interface TeamScore { team_id: string; name: string; territory_name: string; members: number; sorties: number; trainings: number; doors: number; conversations: number; questionnaires: number }
+export interface Recognition {
+  volunteers: { volunteer_id: string; display_name: string; sorties: number; trainings: number; doors: number; conversations: number; questionnaires: number }[];
+  teams: TeamScore[]; leaderboard_visible: boolean;
+}
+export interface VolunteerSettings { turfs_require_training: boolean; signup_open: boolean; leaderboard_hidden: string[] }
+export interface AreaFeature { type: 'Feature'; id?: string; properties: { id: string; code: string; name: string }; geometry: { type: 'Polygon' | 'MultiPolygon'; coordinates: unknown } }
+export interface AreaCollection { type: 'FeatureCollection'; features: AreaFeature[] }
+export interface SignupForm { campaign_name: string; open: boolean; slots: string[] }
+
+const qs = (q: Record<string, string | number | boolean | undefined>) => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '' && v !== false) p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+};
+
+/** The endpoints of volunteers, trainings and sorties. */
+export const volunteersApi = {
+  signupForm: (slug: string) => request<SignupForm>('GET', `/public/${encodeURIComponent(slug)}/signup`),
+  signUp: (slug: string, s: { name: string; email?: string; phone?: string; postcode: string; availability: string[]; consent: boolean }) =>
+    request<{ territory_name: string | null }>('POST', `/public/${encodeURIComponent(slug)}/signup`, s),
+  list: (campaign: string, q: { q?: string; status?: Stage; duplicates?: boolean; unplaced?: boolean; limit?: number; offset?: number } = {}) =>
+    request<VolunteerPage>('GET', `${c(campaign)}/volunteers${qs(q)}`),
+  get: (campaign: string, id: string) => request<VolunteerDetail>('GET', `${c(campaign)}/volunteers/${id}`),
+  update: (campaign: string, id: string, u: { status?: Stage; territory_id?: string; availability?: string[] }) =>
+    request<Volunteer>('PATCH', `${c(campaign)}/volunteers/${id}`, u),
+  invite: (campaign: string, id: string) => request<CreatedInvite>('POST', `${c(campaign)}/volunteers/${id}/invite`),
+  certificate: (campaign: string, id: string) => request<Certificate>('GET', `${c(campaign)}/volunteers/${id}/certificate`),
+  funnel: (campaign: string) => request<Funnel>('GET', `${c(campaign)}/funnel`),
+  settings: (campaign: string) => request<VolunteerSettings>('GET', `${c(campaign)}/volunteer-settings`),
+  putSettings: (campaign: string, s: { turfs_require_training: boolean; signup_open: boolean }) =>
+    request<VolunteerSettings>('PUT', `${c(campaign)}/volunteer-settings`, s),
+  leaderboard: (campaign: string) => request<{ visible: boolean; teams: TeamScore[] }>('GET', `${c(campaign)}/leaderboard`),
+  switchLeaderboard: (campaign: string, territory_id: string, visible: boolean) =>
+    request<VolunteerSettings>('PUT', `${c(campaign)}/leaderboard`, { territory_id, visible }),
+  recognition: (campaign: string) => request<Recognition>('GET', `${c(campaign)}/recognition`),
+  trainings: (campaign: string) => request<Training[]>('GET', `${c(campaign)}/trainings`),
+  createTraining: (campaign: string, t: { title: string; territory_id: string; starts_at: string; ends_at: string; place?: string; video_url?: string; capacity: number; programme: string[] }) =>
+    request<Training>('POST', `${c(campaign)}/trainings`, t),
+  training: (campaign: string, id: string) => request<TrainingDetail>('GET', `${c(campaign)}/trainings/${id}`),
+  register: (campaign: string, training: string, volunteer_id?: string) =>
+    request<Registration>('POST', `${c(campaign)}/trainings/${training}/registrations`, { volunteer_id }),
+  attendance: (campaign: string, training: string, volunteer: string, a: { attended: boolean; skills: string[]; validated: boolean }) =>
+    request<Registration>('PUT', `${c(campaign)}/trainings/${training}/registrations/${volunteer}`, a),
+  teams: (campaign: string) => request<Team[]>('GET', `${c(campaign)}/teams`),
+  createTeam: (campaign: string, t: { name: string; territory_id: string; members: string[] }) => request<Team>('POST', `${c(campaign)}/teams`, t),
+  teamFeed: (campaign: string, team: string) => request<{ url: string }>('POST', `${c(campaign)}/teams/${team}/calendar`),
+  sorties: (campaign: string) => request<Sortie[]>('GET', `${c(campaign)}/sorties`),
+  createSortie: (campaign: string, s: NewSortie) => request<Sortie>('POST', `${c(campaign)}/sorties`, s),
+  setParticipant: (campaign: string, sortie: string, volunteer: string, u: { status?: Answer; area_id?: string; attended?: boolean }) =>
+    request<Sortie>('PUT', `${c(campaign)}/sorties/${sortie}/participants/${volunteer}`, u),
+  map: (campaign: string, territory?: string) => request<AreaCollection>('GET', `${c(campaign)}/sortie-map${qs({ territory })}`),
+  mySorties: (campaign: string) => request<MySorties>('GET', `${c(campaign)}/me/sorties`),
+  answer: (campaign: string, sortie: string, answer: 'accepted' | 'declined') =>
+    request<Sortie>('PUT', `${c(campaign)}/me/sorties/${sortie}`, { answer }),
+  myFeed: (campaign: string) => request<{ url: string }>('POST', `${c(campaign)}/me/calendar`),
+  week: (campaign: string, start?: string) => request<Week>('GET', `${c(campaign)}/week${qs({ start })}`),
+  remindersCsvUrl: (campaign: string, start?: string) => `/api/v1${c(campaign)}/week/reminders.csv${qs({ start })}`,
+  sendReminders: (campaign: string, start?: string) =>
+    request<{ sent: number; failed: number; without_email: number }>('POST', `${c(campaign)}/week/reminders${qs({ start })}`),
+};

@@ -142,6 +142,27 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
             _ => {}
         }
     }
+    // Volunteers, trainings, a team and sorties (issue 6).
+    let id_of = async |email: &str| -> anyhow::Result<terrain_model::UserId> {
+        store
+            .credentials_by_email(&Email::parse(email)?)
+            .await?
+            .map(|c| c.user.id)
+            .with_context(|| format!("demo account {email}"))
+    };
+    super::demo_volunteers::seed(
+        store,
+        &audit,
+        campaign.id,
+        super::demo_volunteers::DemoPeople {
+            coord18: id_of("coord18@terrain.demo").await?,
+            coord19: id_of("coord19@terrain.demo").await?,
+            trainer18: id_of("formateur18@terrain.demo").await?,
+            walker18: id_of("marcheuse18@terrain.demo").await?,
+        },
+    )
+    .await
+    .context("seeding the demo's volunteers and sorties")?;
     let invite_code = secrets::invite_code();
     let a18 = store
         .territory_by_code(campaign.id, TerritoryKind::Arrondissement, "75118")

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod demo;
 pub mod geo_text;
+pub mod demo_volunteers;
 pub mod import;
 pub mod serve;
 pub mod stats;

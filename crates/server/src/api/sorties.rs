@@ -560,7 +560,7 @@ fn feature_collection(features: Vec<terrain_store::MapFeature>) -> serde_json::V
 
 /// The bureaux de vote of a territory as GeoJSON, to choose a sortie's areas and meeting
 /// point on a map drawn without tiles.
-#[utoipa::path(get, path = "/campaigns/{campaign}/map", tag = "sorties",
+#[utoipa::path(get, path = "/campaigns/{campaign}/sortie-map", tag = "sorties",
     params(("campaign" = Uuid, Path), MapParams),
     responses((status = 200, description = "A GeoJSON FeatureCollection", body = Object), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
