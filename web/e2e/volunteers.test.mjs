@@ -5,6 +5,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DESKTOP, PASSWORD, PHONE, launch, shot, startDemo } from './harness.mjs';
 
+/** A browser set up like a French user's: dates, times and the time zone. */
+const FRANCE = { locale: 'fr-FR', timezoneId: 'Europe/Paris' };
+
 let demo;
 let chrome;
 before(async () => {
@@ -17,7 +20,7 @@ after(async () => {
 });
 
 async function phone() {
-  const context = await chrome.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const context = await chrome.browser.newContext({ ...FRANCE, viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   return { context, page: await context.newPage() };
 }
 
@@ -60,7 +63,7 @@ test('someone signs up on a phone and is placed in the arrondissement of their p
 });
 
 test('a coordinator sees the funnel and the possible duplicates of the 18th', async () => {
-  const page = await chrome.browser.newPage({ viewport: DESKTOP });
+  const page = await chrome.browser.newPage({ ...FRANCE, viewport: DESKTOP });
   await signIn(page, 'coord18@terrain.demo');
   await nav(page, 'Bénévoles');
   const funnel = page.getByTestId('funnel');
@@ -82,7 +85,7 @@ test('a coordinator sees the funnel and the possible duplicates of the 18th', as
 });
 
 test('a trainer takes attendance and validates skills', async () => {
-  const page = await chrome.browser.newPage({ viewport: DESKTOP });
+  const page = await chrome.browser.newPage({ ...FRANCE, viewport: DESKTOP });
   await signIn(page, 'formateur18@terrain.demo');
   await nav(page, 'Formations');
   await page.getByRole('link', { name: 'Porte-à-porte : jeux de rôle' }).click();
@@ -100,7 +103,7 @@ test('a trainer takes attendance and validates skills', async () => {
 });
 
 test('a coordinator plans a sortie on the map and a walker sees it on her phone', async () => {
-  const page = await chrome.browser.newPage({ viewport: DESKTOP });
+  const page = await chrome.browser.newPage({ ...FRANCE, viewport: DESKTOP });
   await signIn(page, 'coord18@terrain.demo');
   await nav(page, 'Sorties');
   await page.getByTestId('calendar').waitFor();

@@ -20,7 +20,7 @@ export function Trainings({ mine, selected }: { mine: MyCampaign; selected: stri
     <section>
       <h1>${t('trainings.title')}</h1>
       <${CreateTraining} mine=${mine} onCreated=${list.reload} />
-      <div class="split wide-right">
+      <div class=${selected ? 'split wide-right' : ''}>
         <div class="card">
           <h2>${t('trainings.upcoming')}</h2>
           ${list.data && list.data.length === 0 && html`<p class="muted">${t('trainings.none')}</p>`}

@@ -55,7 +55,7 @@ export function Volunteers({ mine, selected }: { mine: MyCampaign; selected: str
           </table>`}
       </div>`}
       ${campaignWide(mine) && manages(mine) && html`<${Settings} mine=${mine} />`}
-      <div class="split wide-right">
+      <div class=${selected ? 'split wide-right' : ''}>
         <div class="card">
           <div class="filters">
             <input type="search" aria-label=${t('volunteers.search')} placeholder=${t('volunteers.search')} value=${q}
@@ -70,18 +70,18 @@ export function Volunteers({ mine, selected }: { mine: MyCampaign; selected: str
           ${list.error && html`<p class="error">${list.error.message}</p>`}
           ${list.data && list.data.items.length === 0 && html`<p class="muted">${t('volunteers.none')}</p>`}
           ${list.data && list.data.items.length > 0 && html`
-            <table class="table" data-testid="volunteers">
+            <div class="table-wrap"><table class="table" data-testid="volunteers">
               <thead><tr><th>${t('volunteers.name')}</th><th>${t('volunteers.contact')}</th><th>${t('volunteers.territory')}</th>
                 <th>${t('volunteers.stage')}</th><th>${t('volunteers.recruitedBy')}</th></tr></thead>
               <tbody>${list.data.items.map((v) => html`<tr class=${v.id === selected ? 'selected' : ''}>
                 <td data-label=${t('volunteers.name')}><a href=${`#/volunteers/${v.id}`}>${v.display_name}</a>
                   ${v.duplicate_of && html`<div class="warn small">${names.has(v.duplicate_of) ? t('volunteers.dupOf', { name: names.get(v.duplicate_of)! }) : t('volunteers.dupOfOther')}</div>`}
                   ${v.source === 'member' && html`<div class="muted small">${t('volunteers.member')}</div>`}</td>
-                <td data-label=${t('volunteers.contact')} class="small">${contact(v)}</td>
+                <td data-label=${t('volunteers.contact')} class="small contact">${contact(v)}</td>
                 <td data-label=${t('volunteers.territory')}>${v.territory?.name ?? '—'}${v.postcode && html`<div class="muted small">${v.postcode}</div>`}</td>
                 <td data-label=${t('volunteers.stage')}><span class=${`badge stage-${v.status}`}>${stage(v.status)}</span></td>
                 <td data-label=${t('volunteers.recruitedBy')}>${v.recruited_by_name ?? '—'}</td></tr>`)}</tbody>
-            </table>
+            </table></div>
             <div class="pager">
               <button disabled=${offset === 0} onClick=${() => setOffset(Math.max(0, offset - PAGE))}>${t('volunteers.prev')}</button>
               <span class="muted">${t('volunteers.page', { from: offset + 1, to: Math.min(offset + PAGE, total), total: formatNumber(total) })}</span>

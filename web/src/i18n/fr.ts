@@ -275,7 +275,7 @@ export const fr = {
   'answer.accepted': 'Confirmé·e',
   'answer.declined': 'Décliné',
   'signup.title': 'Devenir bénévole',
-  'signup.intro': 'Frapper aux portes, écouter les habitants de votre quartier : rejoignez les équipes de terrain de {campaign}.',
+  'signup.intro': 'Frapper aux portes, écouter les habitants de votre quartier : rejoignez les équipes de terrain de la campagne.',
   'signup.name': 'Prénom et nom',
   'signup.email': 'Adresse e-mail',
   'signup.phone': 'Téléphone',
