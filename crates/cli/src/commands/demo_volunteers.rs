@@ -22,7 +22,16 @@ pub struct DemoPeople {
     pub walker18: UserId,
 }
 
-const SIGNUPS: [(&str, &str, Option<&str>, &str, &[&str]); 9] = [
+/// A demo sign-up: name, e-mail, phone, postcode, availability.
+type Signup = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static [&'static str],
+);
+
+const SIGNUPS: [Signup; 9] = [
     (
         "Inès Haddad",
         "ines.haddad@exemple.fr",

@@ -1174,13 +1174,13 @@ async fn reminders<R>(
             .iter()
             .filter(|p| p.status != ParticipantStatus::Declined)
         {
-            if !cache.contains_key(&p.volunteer_id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = cache.entry(p.volunteer_id) {
                 let v = state
                     .store
                     .volunteer(auth.campaign.id, p.volunteer_id)
                     .await
                     .map_err(store_err)?;
-                cache.insert(p.volunteer_id, v);
+                e.insert(v);
             }
             let v = &cache[&p.volunteer_id];
             let contact = v.consent_contact;
