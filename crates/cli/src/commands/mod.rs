@@ -2,8 +2,8 @@
 
 pub mod admin;
 pub mod demo;
-pub mod geo_text;
 pub mod demo_volunteers;
+pub mod geo_text;
 pub mod import;
 pub mod serve;
 pub mod stats;

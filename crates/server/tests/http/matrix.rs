@@ -28,13 +28,10 @@ struct Ctx {
     b1801: String,
     coord18: String,
     director_token: String,
-<<<<<<< HEAD
     experiment: String,
     plan: String,
-=======
     /// Volunteers, trainings and sorties (issue 6): fixtures in Paris 18e.
     v: VolunteerFixture,
->>>>>>> 21e7b49 (Authorisation matrix rows and OpenAPI snapshot for the volunteers API)
 }
 
 struct Row {
@@ -197,6 +194,134 @@ fn rows() -> Vec<Row> {
             method: Method::GET,
             op: "/campaigns/{campaign}/elections",
             path: |x| format!("/campaigns/{}/elections", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/territories/{territory}/results",
+            path: |x| format!("/campaigns/{}/territories/{}/results", x.c, x.a18),
+            body: none,
+            expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/territories/{territory}/census",
+            path: |x| format!("/campaigns/{}/territories/{}/census", x.c, x.a18),
+            body: none,
+            expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/map",
+            path: |x| format!("/campaigns/{}/map", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        // A body that is no results file: past the door, the file is refused (422).
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/imports/{kind}",
+            path: |x| format!("/campaigns/{}/imports/results", x.c),
+            body: |_, _| Some(json!({"not": "a results file"})),
+            expect: [401, 403, 403, 403, 403, 422, 422, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/targeting",
+            path: |x| format!("/campaigns/{}/targeting", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/targeting.csv",
+            path: |x| format!("/campaigns/{}/targeting.csv", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/targeting.geojson",
+            path: |x| format!("/campaigns/{}/targeting.geojson", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/experiments",
+            path: |x| format!("/campaigns/{}/experiments", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/experiments",
+            path: |x| format!("/campaigns/{}/experiments", x.c),
+            body: |_, _| {
+                Some(
+                    json!({"name": "row", "budget_doors": 0, "strata_size": 2, "treated_per_stratum": 1}),
+                )
+            },
+            expect: [401, 403, 403, 403, 403, 201, 201, 404],
+        },
+        // Drawn over the whole campaign: coordinators, scoped, may not read it.
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/experiments/{experiment}",
+            path: |x| format!("/campaigns/{}/experiments/{}", x.c, x.experiment),
+            body: none,
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        // One stratum is too few to estimate anything: past the door, the analysis says so (422).
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/experiments/{experiment}/analysis",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/experiments/{}/analysis?election=2017_pres_t1",
+                    x.c, x.experiment
+                )
+            },
+            body: none,
+            expect: [401, 403, 403, 403, 403, 422, 422, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/survey-frame",
+            path: |x| format!("/campaigns/{}/survey-frame", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/survey-plans",
+            path: |x| format!("/campaigns/{}/survey-plans", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/survey-plans",
+            path: |x| format!("/campaigns/{}/survey-plans", x.c),
+            body: |_, _| Some(json!({"name": "row", "n": 1, "seed": 3})),
+            expect: [401, 403, 403, 403, 403, 201, 201, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/survey-plans/{plan}",
+            path: |x| format!("/campaigns/{}/survey-plans/{}", x.c, x.plan),
+            body: none,
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        // The director accepts it; the admin, next, finds it already accepted (409).
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/survey-plans/{plan}/accept",
+            path: |x| format!("/campaigns/{}/survey-plans/{}/accept", x.c, x.plan),
+            body: none,
+            expect: [401, 403, 403, 403, 403, 200, 409, 404],
+        },
         // ── volunteers, trainings and sorties (issue 6) ──
         Row {
             method: Method::GET,
@@ -286,10 +411,6 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 200, 200, 200, 200, 200, 404],
         },
         Row {
-            method: Method::GET,
-            op: "/campaigns/{campaign}/territories/{territory}/results",
-            path: |x| format!("/campaigns/{}/territories/{}/results", x.c, x.a18),
-            body: none,
             method: Method::PUT,
             op: "/campaigns/{campaign}/leaderboard",
             path: |x| format!("/campaigns/{}/leaderboard", x.c),
@@ -359,8 +480,6 @@ fn rows() -> Vec<Row> {
         },
         Row {
             method: Method::GET,
-            op: "/campaigns/{campaign}/territories/{territory}/census",
-            path: |x| format!("/campaigns/{}/territories/{}/census", x.c, x.a18),
             op: "/campaigns/{campaign}/teams",
             path: |x| format!("/campaigns/{}/teams", x.c),
             body: none,
@@ -428,39 +547,9 @@ fn rows() -> Vec<Row> {
         },
         Row {
             method: Method::GET,
-            op: "/campaigns/{campaign}/map",
-            path: |x| format!("/campaigns/{}/map", x.c),
+            op: "/campaigns/{campaign}/sortie-map",
+            path: |x| format!("/campaigns/{}/sortie-map", x.c),
             body: none,
-            expect: [401, 200, 200, 200, 200, 200, 200, 404],
-        },
-        // A body that is no results file: past the door, the file is refused (422).
-        Row {
-            method: Method::POST,
-            op: "/campaigns/{campaign}/imports/{kind}",
-            path: |x| format!("/campaigns/{}/imports/results", x.c),
-            body: |_, _| Some(json!({"not": "a results file"})),
-            expect: [401, 403, 403, 403, 403, 422, 422, 404],
-        },
-        Row {
-            method: Method::GET,
-            op: "/campaigns/{campaign}/targeting",
-            path: |x| format!("/campaigns/{}/targeting", x.c),
-            body: none,
-            expect: [401, 403, 403, 200, 200, 200, 200, 404],
-        },
-        Row {
-            method: Method::GET,
-            op: "/campaigns/{campaign}/targeting.csv",
-            path: |x| format!("/campaigns/{}/targeting.csv", x.c),
-            body: none,
-            expect: [401, 403, 403, 200, 200, 200, 200, 404],
-        },
-        Row {
-            method: Method::GET,
-            op: "/campaigns/{campaign}/targeting.geojson",
-            path: |x| format!("/campaigns/{}/targeting.geojson", x.c),
-            body: none,
-            expect: [401, 403, 403, 200, 200, 200, 200, 404],
             expect: [401, 403, 403, 200, 200, 200, 200, 404],
         },
         // Directors and administrators are not volunteers: no sorties of their own.
@@ -515,81 +604,6 @@ fn rows() -> Vec<Row> {
             path: |x| format!("/campaigns/{}/week/reminders", x.c),
             body: none,
             expect: [401, 403, 403, 409, 409, 409, 409, 404],
-        },
-        Row {
-            method: Method::GET,
-            op: "/campaigns/{campaign}/experiments",
-            path: |x| format!("/campaigns/{}/experiments", x.c),
-            body: none,
-            expect: [401, 403, 403, 200, 200, 200, 200, 404],
-        },
-        Row {
-            method: Method::POST,
-            op: "/campaigns/{campaign}/experiments",
-            path: |x| format!("/campaigns/{}/experiments", x.c),
-            body: |_, _| {
-                Some(
-                    json!({"name": "row", "budget_doors": 0, "strata_size": 2, "treated_per_stratum": 1}),
-                )
-            },
-            expect: [401, 403, 403, 403, 403, 201, 201, 404],
-        },
-        // Drawn over the whole campaign: coordinators, scoped, may not read it.
-        Row {
-            method: Method::GET,
-            op: "/campaigns/{campaign}/experiments/{experiment}",
-            path: |x| format!("/campaigns/{}/experiments/{}", x.c, x.experiment),
-            body: none,
-            expect: [401, 403, 403, 403, 403, 200, 200, 404],
-        },
-        // One stratum is too few to estimate anything: past the door, the analysis says so (422).
-        Row {
-            method: Method::GET,
-            op: "/campaigns/{campaign}/experiments/{experiment}/analysis",
-            path: |x| {
-                format!(
-                    "/campaigns/{}/experiments/{}/analysis?election=2017_pres_t1",
-                    x.c, x.experiment
-                )
-            },
-            body: none,
-            expect: [401, 403, 403, 403, 403, 422, 422, 404],
-        },
-        Row {
-            method: Method::GET,
-            op: "/campaigns/{campaign}/survey-frame",
-            path: |x| format!("/campaigns/{}/survey-frame", x.c),
-            body: none,
-            expect: [401, 403, 403, 200, 200, 200, 200, 404],
-        },
-        Row {
-            method: Method::GET,
-            op: "/campaigns/{campaign}/survey-plans",
-            path: |x| format!("/campaigns/{}/survey-plans", x.c),
-            body: none,
-            expect: [401, 403, 403, 200, 200, 200, 200, 404],
-        },
-        Row {
-            method: Method::POST,
-            op: "/campaigns/{campaign}/survey-plans",
-            path: |x| format!("/campaigns/{}/survey-plans", x.c),
-            body: |_, _| Some(json!({"name": "row", "n": 1, "seed": 3})),
-            expect: [401, 403, 403, 403, 403, 201, 201, 404],
-        },
-        Row {
-            method: Method::GET,
-            op: "/campaigns/{campaign}/survey-plans/{plan}",
-            path: |x| format!("/campaigns/{}/survey-plans/{}", x.c, x.plan),
-            body: none,
-            expect: [401, 403, 403, 403, 403, 200, 200, 404],
-        },
-        // The director accepts it; the admin, next, finds it already accepted (409).
-        Row {
-            method: Method::POST,
-            op: "/campaigns/{campaign}/survey-plans/{plan}/accept",
-            path: |x| format!("/campaigns/{}/survey-plans/{}/accept", x.c, x.plan),
-            body: none,
-            expect: [401, 403, 403, 403, 403, 200, 409, 404],
         },
         // Last: it ends the sessions.
         Row {
