@@ -67,7 +67,7 @@ export function GeoMap({ fc, width = 640, selected = [], onArea, point, onPoint,
   };
   const pin = point ? p.toXY(point[0], point[1]) : null;
   return html`
-    <svg class="geomap" viewBox=${`0 0 ${p.width} ${p.height}`} role="img" aria-label=${label} onClick=${click}>
+    <svg class="svgmap" viewBox=${`0 0 ${p.width} ${p.height}`} role="img" aria-label=${label} onClick=${click}>
       ${fc.features.map((f) => {
         const id = f.properties.id;
         const cls = selected.includes(id) ? 'area selected' : highlight.includes(id) ? 'area mine' : 'area';

@@ -25,6 +25,16 @@ pub struct ServeArgs {
     /// Seconds before a request is cut off with 408.
     #[arg(long, env = "TERRAIN_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
+    /// A mail relay for sortie reminders (plain SMTP to a relay you run or trust, e.g. a local
+    /// Postfix); without it Terrain sends no mail and coordinators export the reminder list.
+    #[arg(long, env = "TERRAIN_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// The relay's port.
+    #[arg(long, env = "TERRAIN_SMTP_PORT", default_value_t = 25)]
+    pub smtp_port: u16,
+    /// The sender of reminders, `Campagne <terrain@example.org>`.
+    #[arg(long, env = "TERRAIN_SMTP_FROM", default_value = "terrain@localhost")]
+    pub smtp_from: String,
 }
 
 impl ServeArgs {
@@ -36,6 +46,14 @@ impl ServeArgs {
             secure_cookies: self.secure_cookies,
             body_limit: self.body_limit,
             request_timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
+            smtp: self
+                .smtp_host
+                .clone()
+                .map(|host| terrain_server::mail::SmtpConfig {
+                    host,
+                    port: self.smtp_port,
+                    from: self.smtp_from.clone(),
+                }),
             ..ServerConfig::default()
         }
     }
