@@ -79,6 +79,10 @@ id_type!(
     /// A bearer token for scripts.
     ApiTokenId
 );
+id_type!(
+    /// A turf: the stops of one bureau de vote a pair of walkers covers in one session.
+    TurfId
+);
 
 // ── volunteers, trainings, teams and sorties (issue 6) ─────────────────────────
 id_type!(

@@ -66,6 +66,11 @@ impl Role {
             ReadVolunteers => matches!(self, Admin | Director | Coordinator | Trainer),
             ManageTrainings => matches!(self, Admin | Director | Coordinator | Trainer),
             ManageVolunteers | PlanSorties => matches!(self, Admin | Director | Coordinator),
+            // Turfs: everyone sees those of their territory (walkers their walk), coordinators
+            // cut and edit them, trainers (who lead teams in the field) hand them out too.
+            ReadTurfs => true,
+            EditTurfs => matches!(self, Admin | Director | Coordinator),
+            AssignTurfs => matches!(self, Admin | Director | Coordinator | Trainer),
         }
     }
 
@@ -152,6 +157,12 @@ pub enum Capability {
     ManageTrainings,
     /// Plan sorties and make teams.
     PlanSorties,
+    /// See turfs, their stops in walking order and their walk sheets (within scope).
+    ReadTurfs,
+    /// Cut bureaux into turfs and edit them: move stops, split, merge, redraw (within scope).
+    EditTurfs,
+    /// Hand turfs out (check out with an expiry), release them, mark them done (within scope).
+    AssignTurfs,
 }
 
 #[cfg(test)]

@@ -61,6 +61,9 @@ requirements! {
     ManageVolunteers => ManageVolunteers, "manage volunteers";
     ManageTrainings => ManageTrainings, "run trainings";
     PlanSorties => PlanSorties, "plan sorties and teams";
+    ReadTurfs => ReadTurfs, "see turfs";
+    EditTurfs => EditTurfs, "cut and edit turfs";
+    AssignTurfs => AssignTurfs, "hand turfs out";
 }
 
 /// A caller allowed to use capability `R` in the campaign named by the path's `{campaign}`.

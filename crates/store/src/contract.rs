@@ -17,6 +17,8 @@ use time::{Duration, OffsetDateTime};
 
 mod volunteers;
 pub use volunteers::*;
+mod turfs;
+pub use turfs::*;
 
 /// Generates one `#[tokio::test]` per contract check. `$setup` is an async block returning
 /// `(Option<Arc<dyn Store>>, guard)`; `None` means the backend is unavailable and was reported
@@ -48,7 +50,13 @@ macro_rules! contract_suite {
             trainings_fill_up_and_validate_skills,
             concurrent_registrations_for_the_last_seat,
             sorties_check_training_overlaps_and_coverage,
-            feeds_tallies_and_the_leaderboard_switch
+            feeds_tallies_and_the_leaderboard_switch,
+            // turfs and walk routes (contract/turfs.rs)
+            turfs_are_cut_stored_and_read_back,
+            stale_and_locked_turf_changes_are_refused,
+            turfs_are_handed_out_once,
+            visited_stops_stay_and_emptied_turfs_go,
+            street_networks_are_stored_and_replaced
         );
     };
     (@each $setup:expr; $($name:ident),* $(,)?) => {

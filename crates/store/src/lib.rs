@@ -14,6 +14,7 @@
 /// The storage traits, to call their methods on an `Arc<dyn Store>`.
 pub mod prelude {
     pub use crate::{ElectoralStore, Store, SurveyStore, VolunteerStore};
+    pub use crate::TurfStore;
 }
 
 pub mod backup;
@@ -28,6 +29,9 @@ mod sqlite;
 mod survey;
 mod types;
 mod volunteers;
+
+mod sql_turfs;
+mod turfs;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod contract;
@@ -47,14 +51,17 @@ pub use error::{Result, StorageError, redact_url};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use survey::*;
+pub use turfs::*;
 pub use types::*;
 pub use volunteers::*;
 
 /// Everything Terrain keeps. Implemented by [`SqliteStore`] and [`PgStore`]; the contract
 /// suite in [`contract`] is run against both. The official data (results, census, shapes) is
-/// in the [`ElectoralStore`] part.
+/// in the [`ElectoralStore`] part, turfs and walk routes in the [`TurfStore`] part.
 #[async_trait]
-pub trait Store: ElectoralStore + SurveyStore + VolunteerStore + Send + Sync + 'static {
+pub trait Store:
+    ElectoralStore + SurveyStore + VolunteerStore + TurfStore + Send + Sync + 'static
+{
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Checks that the database answers.

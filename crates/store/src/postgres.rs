@@ -62,6 +62,7 @@ sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 crate::sql_electoral::electoral_store!(PgStore, sqlx::Postgres);
 crate::sql_survey::survey_store!(PgStore, sqlx::Postgres);
 crate::sql_volunteers::volunteer_store!(PgStore, sqlx::Postgres);
+crate::sql_turfs::turf_store!(PgStore, sqlx::Postgres);
 
 #[cfg(test)]
 mod tests {

@@ -68,6 +68,7 @@ sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 crate::sql_electoral::electoral_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_survey::survey_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_volunteers::volunteer_store!(SqliteStore, sqlx::Sqlite);
+crate::sql_turfs::turf_store!(SqliteStore, sqlx::Sqlite);
 
 #[cfg(test)]
 mod tests {
