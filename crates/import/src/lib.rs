@@ -7,6 +7,7 @@
 
 pub mod demo;
 pub mod geography;
+pub mod osm;
 pub mod tree;
 
 use serde::Serialize;

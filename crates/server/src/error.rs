@@ -116,6 +116,7 @@ impl From<StorageError> for ApiError {
                     "address" => "address_not_found",
                     "building" => "building_not_found",
                     "api token" => "token_not_found",
+                    "turf" => "turf_not_found",
                     _ => "not_found",
                 };
                 let msg = if key.is_empty() {
@@ -130,6 +131,9 @@ impl From<StorageError> for ApiError {
                     "campaign" => "campaign_exists",
                     "user" => "email_taken",
                     "membership" => "already_member",
+                    "turf plan" | "turf" => "turf_plan_changed",
+                    "turf lock" => "turf_locked",
+                    "turf checkout" => "turf_checked_out",
                     _ => "conflict",
                 };
                 ApiError::new(

@@ -489,6 +489,9 @@ macro_rules! turf_store {
                     ..$crate::turfs::TurfQuery::within($crate::types::Scope::Campaign)
                 };
                 let turfs = self.turf_rows(campaign, &q, None).await?;
+                let (max_number,): (i32,) = sqlx::query_as(
+                    "SELECT COALESCE(MAX(number), 0) FROM turfs WHERE campaign_id = $1 AND bureau_id = $2")
+                    .bind(campaign.0).bind(bureau.0).fetch_one(&self.pool).await?;
                 let stops: Vec<$crate::sql_turfs::PlanStopRow> = sqlx::query_as(
                     "SELECT address_id, turf_id, position, doors, (visited_at IS NOT NULL) AS visited \
                      FROM turf_stops WHERE campaign_id = $1 AND bureau_id = $2 ORDER BY turf_id, position")
@@ -498,6 +501,7 @@ macro_rules! turf_store {
                     version: u32::try_from(version).unwrap_or(0),
                     turfs,
                     stops: stops.into_iter().map(Into::into).collect(),
+                    next_number: u32::try_from(max_number).unwrap_or(0) + 1,
                 })
             }
 
@@ -558,7 +562,7 @@ macro_rules! turf_store {
                         return Err(StorageError::Conflict { what: "turf", key: format!("turf {} of {} changed meanwhile: reload it", t.number, t.bureau_name) });
                     }
                     if t.is_locked(now) || t.status == $crate::turfs::TurfStatus::Retired {
-                        return Err(StorageError::Conflict { what: "turf", key: format!("turf {} of {} is {} and cannot be edited", t.number, t.bureau_name, t.effective_status(now).as_str()) });
+                        return Err(StorageError::Conflict { what: "turf lock", key: format!("turf {} of {} is {} and cannot be edited", t.number, t.bureau_name, t.effective_status(now).as_str()) });
                     }
                 }
                 let mut written = std::collections::HashSet::new();

@@ -236,6 +236,8 @@ pub struct BureauTurfs {
     pub version: u32,
     pub turfs: Vec<Turf>,
     pub stops: Vec<PlanStop>,
+    /// The number a new turf of the bureau takes (retired turfs keep theirs).
+    pub next_number: u32,
 }
 
 /// One version of a bureau's turfs.
@@ -389,8 +391,8 @@ pub trait TurfStore: Send + Sync {
 
     /// Saves a new version of a bureau's turfs in one transaction. Refused with
     /// [`StorageError::Conflict`](crate::StorageError::Conflict) `turf plan` when another
-    /// version was saved since `base_version`, `turf` when a turf changed or was handed out
-    /// since it was read; [`StorageError::Invalid`](crate::StorageError::Invalid) when a stop
+    /// version was saved since `base_version`, `turf` when a turf changed since it was read,
+    /// `turf lock` when a turf it changes is handed out or done; [`StorageError::Invalid`](crate::StorageError::Invalid) when a stop
     /// would leave a turf not written, or an address is not in the bureau.
     async fn save_turf_plan(
         &self,

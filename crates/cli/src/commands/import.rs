@@ -110,6 +110,12 @@ pub enum ImportCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// An OpenStreetMap extract (`.osm.pbf`): its walkable ways become the campaign's street
+    /// network, used for walking distances when turfs are cut (replaces an earlier one).
+    Osm {
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 /// Contour layers.
@@ -180,7 +186,8 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
         | ImportCommand::Census { common, .. }
         | ImportCommand::Contours { common, .. }
         | ImportCommand::Addresses { common, .. }
-        | ImportCommand::Communes { common } => common,
+        | ImportCommand::Communes { common }
+        | ImportCommand::Osm { common } => common,
     };
     let store = common.db.open().await?;
     let campaign = store
@@ -274,12 +281,52 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
         ImportCommand::Communes { .. } => {
             terrain_import::import_communes(target, &source, open(&path, &bar, "communes")?).await?
         }
+        ImportCommand::Osm { .. } => {
+            let reader = std::io::BufReader::new(open(&path, &bar, "streets")?);
+            let s = terrain_import::osm::import_osm(target, &source, reader).await?;
+            bar.finish_and_clear();
+            return print_osm(&s, common.json);
+        }
     };
     bar.finish_and_clear();
     if common.json {
         return print_json(&summary);
     }
     print_summary(&summary, &*store);
+    Ok(())
+}
+
+fn print_osm(s: &terrain_import::osm::OsmSummary, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(s);
+    }
+    let g = &s.graph;
+    println!("Imported {} (OpenStreetMap):", s.source);
+    println!(
+        "  walkable ways: {} of {} ways read; {} buildings seen (doors come from addresses)",
+        s.osm.walkable_ways, s.osm.ways_read, s.osm.buildings
+    );
+    println!(
+        "  street network: {} nodes, {} edges, {:.1} km, {} street segments, stored in {} kB",
+        s.stored.nodes,
+        s.stored.edges,
+        g.length_km,
+        g.street_segments,
+        s.bytes / 1024
+    );
+    println!(
+        "  connected pieces: {} ({:.1} % of the length in the largest; {} small pieces not used for snapping)",
+        g.components,
+        100.0 * g.largest_component_share,
+        g.small_components
+    );
+    if s.osm.missing_node_refs > 0 {
+        println!(
+            "  {} way nodes missing from the extract (ways cut at its edge)",
+            s.osm.missing_node_refs
+        );
+    }
+    println!("  Turfs cut from now on use walking distances on these streets.");
     Ok(())
 }
 

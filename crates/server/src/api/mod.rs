@@ -19,6 +19,10 @@ pub mod territories;
 pub mod sorties;
 pub mod trainings;
 pub mod volunteers;
+// turfs and walk routes (issue 5)
+pub mod turf_plan;
+pub mod turfs;
+pub mod walk_sheet;
 
 use crate::error::ErrorBody;
 use crate::state::AppState;
@@ -54,6 +58,7 @@ use utoipa_axum::routes;
         (name = "volunteers", description = "Sign-ups, the recruitment funnel, certificates, recognition"),
         (name = "trainings", description = "Training sessions: registration, attendance, skills"),
         (name = "sorties", description = "Teams, canvassing sessions (sorties), calendars, the coordinator's week"),
+        (name = "turfs", description = "Turfs and walk routes: cutting bureaux, editing, hand-outs, walk sheets"),
     )
 )]
 struct ApiDoc;
@@ -159,5 +164,20 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sorties::week))
         .routes(routes!(sorties::reminders_csv))
         .routes(routes!(sorties::send_reminders))
+        // turfs and walk routes (issue 5)
+        .routes(routes!(turfs::list_turfs))
+        .routes(routes!(turfs::turfs_geojson))
+        .routes(routes!(turfs::cut_turfs))
+        .routes(routes!(turfs::move_stops))
+        .routes(routes!(turfs::redraw_turf))
+        .routes(routes!(turfs::get_turf))
+        .routes(routes!(turfs::turf_stops))
+        .routes(routes!(turfs::walk_sheet))
+        .routes(routes!(turfs::split_turf))
+        .routes(routes!(turfs::merge_turfs))
+        .routes(routes!(turfs::check_out_turf))
+        .routes(routes!(turfs::release_turf))
+        .routes(routes!(turfs::finish_turf))
+        .routes(routes!(turfs::turf_versions))
         .split_for_parts()
 }

@@ -109,7 +109,10 @@ pub async fn turfs_are_cut_stored_and_read_back(store: Arc<dyn Store>) {
     assert_eq!(doors, 1 + 2 + 3 + 4 + 5 + 6);
     assert_eq!(store.stop_candidates(c, &[b1, b2]).await.unwrap().len(), 8);
     let empty = store.bureau_turfs(c, b1).await.unwrap();
-    assert_eq!((empty.version, empty.turfs.len()), (0, 0));
+    assert_eq!(
+        (empty.version, empty.turfs.len(), empty.next_number),
+        (0, 0, 1)
+    );
 
     let (t1, t2) = first_cut(store, c, b1, &stops).await;
     assert_eq!((t1.number, t1.stops, t1.doors), (1, 3, 6));
@@ -119,7 +122,7 @@ pub async fn turfs_are_cut_stored_and_read_back(store: Arc<dyn Store>) {
     assert!(t1.checkout.is_none());
     let plan = store.bureau_turfs(c, b1).await.unwrap();
     assert_eq!(plan.version, 1);
-    assert_eq!(plan.turfs.len(), 2);
+    assert_eq!((plan.turfs.len(), plan.next_number), (2, 3));
     assert_eq!(plan.stops.len(), 6);
     // Stops in walking order, with their addresses, buildings and named doors.
     let building = store.buildings(c, stops[2]).await.unwrap()[0].clone();
@@ -358,7 +361,13 @@ pub async fn stale_and_locked_turf_changes_are_refused(store: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert!(
-        matches!(locked, StorageError::Conflict { what: "turf", .. }),
+        matches!(
+            locked,
+            StorageError::Conflict {
+                what: "turf lock",
+                ..
+            }
+        ),
         "{locked}"
     );
     assert!(locked.to_string().contains("checked_out"), "{locked}");
@@ -772,6 +781,7 @@ pub async fn visited_stops_stay_and_emptied_turfs_go(store: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert!(matches!(reuse, StorageError::Invalid { .. }), "{reuse}");
+    assert_eq!(store.bureau_turfs(c, b1).await.unwrap().next_number, 5);
     assert_eq!(store.turf_plans(c, b1).await.unwrap().len(), 6);
 }
 
