@@ -13,8 +13,8 @@
 
 /// The storage traits, to call their methods on an `Arc<dyn Store>`.
 pub mod prelude {
-    pub use crate::{ElectoralStore, Store, SurveyStore, VolunteerStore};
     pub use crate::TurfStore;
+    pub use crate::{ElectoralStore, Store, SurveyStore, VolunteerStore};
 }
 
 pub mod backup;

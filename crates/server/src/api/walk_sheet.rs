@@ -312,10 +312,9 @@ footer {{ margin-top: 10px; font-size: 8.5pt; color: #555; border-top: 1px solid
                 );
             }
         }
-        let _ = write!(
+        let _ = writeln!(
             h,
-            r#"<tr{cls}><td class="n">{n}</td><td>{a}{v}</td><td class="doors">{d}</td><td>{cells}</td><td class="notes"></td></tr>
-"#,
+            r#"<tr{cls}><td class="n">{n}</td><td>{a}{v}</td><td class="doors">{d}</td><td>{cells}</td><td class="notes"></td></tr>"#,
             cls = if s.visited_at.is_some() {
                 r#" class="visited""#
             } else {

@@ -8,4 +8,5 @@ mod harness;
 mod matrix;
 mod openapi;
 mod security;
+mod turfs;
 mod volunteers;

@@ -32,6 +32,24 @@ struct Ctx {
     plan: String,
     /// Volunteers, trainings and sorties (issue 6): fixtures in Paris 18e.
     v: VolunteerFixture,
+    /// Bureau 18-01's turfs and their stops.
+    turfs: crate::turfs::TurfFixture,
+}
+
+impl Ctx {
+    fn turf(&self, k: usize) -> String {
+        self.turfs.turfs[k].to_string()
+    }
+
+    /// Which of three successful callers this is (coordinator 18, director, admin), so that
+    /// each edits different stops or turfs.
+    fn nth(a: Actor) -> usize {
+        match a {
+            Director => 1,
+            Admin => 2,
+            _ => 0,
+        }
+    }
 }
 
 struct Row {
@@ -605,6 +623,111 @@ fn rows() -> Vec<Row> {
             body: none,
             expect: [401, 403, 403, 409, 409, 409, 409, 404],
         },
+        // Turfs: bureau 18-01 is cut into 4 turfs before the rows run. The walker works in
+        // 18-01, the trainer and the first coordinator in the 18th, the second in the 19th.
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/turfs",
+            path: |x| format!("/campaigns/{}/turfs", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/turfs.geojson",
+            path: |x| format!("/campaigns/{}/turfs.geojson?stops=true", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        // A re-cut to the same size keeps the four turfs.
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/turfs/cut",
+            path: |x| format!("/campaigns/{}/turfs/cut", x.c),
+            body: |x, _| Some(json!({"territory": x.b1801, "target_doors": 20})),
+            expect: [401, 403, 403, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/turfs/move",
+            path: |x| format!("/campaigns/{}/turfs/move", x.c),
+            body: |x, a| Some(json!({"stops": [x.turfs.stops[1][Ctx::nth(a)].0], "to": x.turf(0)})),
+            expect: [401, 403, 403, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/turfs/redraw",
+            path: |x| format!("/campaigns/{}/turfs/redraw", x.c),
+            body: |x, a| {
+                let (_, lon, lat) = x.turfs.stops[2][Ctx::nth(a)];
+                Some(json!({"ring": crate::turfs::ring_around(lon, lat), "bureau": x.b1801}))
+            },
+            expect: [401, 403, 403, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/turfs/{turf}/split",
+            path: |x| format!("/campaigns/{}/turfs/{}/split", x.c, x.turf(0)),
+            body: |_, _| Some(json!({"parts": 2})),
+            expect: [401, 403, 403, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/turfs/{turf}/merge",
+            path: |x| format!("/campaigns/{}/turfs/{}/merge", x.c, x.turf(0)),
+            body: |x, a| Some(json!({"other": x.turf(1 + Ctx::nth(a))})),
+            expect: [401, 403, 403, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/turfs/{turf}",
+            path: |x| format!("/campaigns/{}/turfs/{}", x.c, x.turf(0)),
+            body: none,
+            expect: [401, 200, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/turfs/{turf}/stops",
+            path: |x| format!("/campaigns/{}/turfs/{}/stops", x.c, x.turf(0)),
+            body: none,
+            expect: [401, 200, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/turfs/{turf}/sheet",
+            path: |x| format!("/campaigns/{}/turfs/{}/sheet", x.c, x.turf(0)),
+            body: none,
+            expect: [401, 200, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/territories/{territory}/turf-versions",
+            path: |x| format!("/campaigns/{}/territories/{}/turf-versions", x.c, x.b1801),
+            body: none,
+            expect: [401, 200, 200, 200, 403, 200, 200, 404],
+        },
+        // The trainer hands it out first: the others find it taken (409).
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/turfs/{turf}/checkout",
+            path: |x| format!("/campaigns/{}/turfs/{}/checkout", x.c, x.turf(0)),
+            body: |_, _| Some(json!({"team": "Binôme matrice", "hours": 2})),
+            expect: [401, 403, 200, 409, 403, 409, 409, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/turfs/{turf}/done",
+            path: |x| format!("/campaigns/{}/turfs/{}/done", x.c, x.turf(0)),
+            body: none,
+            expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/turfs/{turf}/release",
+            path: |x| format!("/campaigns/{}/turfs/{}/release", x.c, x.turf(0)),
+            body: none,
+            expect: [401, 403, 200, 200, 403, 200, 200, 404],
+        },
         // Last: it ends the sessions.
         Row {
             method: Method::POST,
@@ -641,6 +764,7 @@ async fn run_matrix(app: &TestApp) {
     );
 
     app.import_results().await;
+    let turfs = crate::turfs::seed_turfs(app).await;
     let r = app
         .send(Director, Method::POST, &format!("/api/v1/campaigns/{}/experiments", app.fx.campaign),
               Some(json!({"name": "matrix", "budget_doors": 0, "strata_size": 2, "treated_per_stratum": 1, "seed": 7})))
@@ -699,6 +823,7 @@ async fn run_matrix(app: &TestApp) {
         plan,
         director_token,
         v: volunteer_fixture(app).await,
+        turfs,
     };
     let mut failures = Vec::new();
     for row in &rows {
