@@ -525,3 +525,48 @@ fn backup_and_restore_from_the_shell() {
         "an existing database was replaced without --force"
     );
 }
+
+#[test]
+fn import_osm_stores_the_walkable_network() {
+    let Some(pbf) = shared("osm-monaco/monaco.osm.pbf") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/t.db", dir.path().display());
+    assert!(
+        terrain(&[
+            "campaign", "add", "--db", &db, "--slug", "monaco", "--name", "Monaco"
+        ])
+        .status
+        .success()
+    );
+    let o = terrain(&[
+        "import",
+        "osm",
+        "--db",
+        &db,
+        "--campaign",
+        "monaco",
+        "--json",
+        pbf.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["source"], "monaco.osm.pbf");
+    assert!(v["graph"]["length_km"].as_f64().unwrap() > 300.0);
+    assert!(v["stored"]["edges"].as_u64().unwrap() > 10_000);
+    // Not an OpenStreetMap file: a clear error naming it.
+    let bad = dir.path().join("streets.osm.pbf");
+    std::fs::write(&bad, b"not a pbf").unwrap();
+    let o = terrain(&[
+        "import",
+        "osm",
+        "--db",
+        &db,
+        "--campaign",
+        "monaco",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("streets.osm.pbf"), "{}", stderr(&o));
+}

@@ -19,9 +19,10 @@ import { SurveyPage } from './survey';
 import { Volunteers } from './volunteers';
 import { Trainings } from './trainings';
 import { Sorties } from './sorties';
+import { TurfsPage } from './turfs';
 
 const PAGES: Page[] = [
-  'overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites',
+  'overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'turfs', 'team', 'invites',
   'volunteers', 'trainings', 'sorties', 'imports', 'audit',
 ];
 /** Pages reached from another page, not from the navigation. */
@@ -171,6 +172,9 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       break;
     case 'sorties':
       content = html`<${Sorties} mine=${mine} />`;
+      break;
+    case 'turfs':
+      content = html`<${TurfsPage} mine=${mine} selected=${route.arg} />`;
       break;
     default:
       content = html`<${Overview} mine=${mine} />`;

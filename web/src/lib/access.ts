@@ -4,13 +4,13 @@ import type { Role } from './api';
 
 export type Page =
   | 'overview' | 'territories' | 'map' | 'targeting' | 'experiment' | 'survey' | 'team' | 'invites' | 'imports' | 'audit'
-  | 'volunteers' | 'trainings' | 'sorties';
+  | 'volunteers' | 'trainings' | 'sorties' | 'turfs';
 
 const PAGES_BY_ROLE: Record<Role, Page[]> = {
-  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties'],
-  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties'],
-  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites', 'volunteers', 'trainings', 'sorties'],
-  trainer: ['overview', 'territories', 'map', 'team', 'invites', 'volunteers', 'trainings'],
+  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs'],
+  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs'],
+  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites', 'volunteers', 'trainings', 'sorties', 'turfs'],
+  trainer: ['overview', 'territories', 'map', 'team', 'invites', 'volunteers', 'trainings', 'turfs'],
   walker: ['overview', 'territories', 'map'],
 };
 

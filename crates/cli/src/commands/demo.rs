@@ -71,6 +71,7 @@ pub struct DemoSeed {
     pub campaign: terrain_model::Campaign,
     pub invite_code: String,
     pub paris: terrain_import::demo::ParisLoaded,
+    pub turfs: super::demo_turfs::DemoTurfs,
 }
 
 /// Fills an empty store with the demo campaign and accounts.
@@ -96,6 +97,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
     let hash = secrets::hash_password(Password::new(DEMO_PASSWORD)).await?;
     let mut director = None;
     let mut coord18 = None;
+    let mut walker18 = None;
     for (email, name, role, arr) in ACCOUNTS {
         let user = store
             .create_user(
@@ -139,6 +141,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
         match role {
             Role::Director => director = Some(user.id),
             Role::Coordinator if arr == Some("75118") => coord18 = Some(user.id),
+            Role::Walker => walker18 = Some(user.id),
             _ => {}
         }
     }
@@ -181,10 +184,12 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
             },
         )
         .await?;
+    let turfs = super::demo_turfs::seed_turfs(store, &audit, &campaign, walker18, coord18).await?;
     Ok(DemoSeed {
         campaign,
         invite_code,
         paris,
+        turfs,
     })
 }
 
@@ -225,6 +230,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         p.elections.join(", "),
         p.addresses,
         p.census_values
+    );
+    let t = &seed.turfs;
+    println!(
+        "  turfs:      the {} top-priority bureaux of the 18th cut into {} turfs ({} doors)",
+        t.bureaux, t.turfs, t.doors
     );
     println!();
     println!("  Sign in with one of these accounts (password: {DEMO_PASSWORD}):");

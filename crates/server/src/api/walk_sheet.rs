@@ -246,7 +246,7 @@ footer {{ margin-top: 10px; font-size: 8.5pt; color: #555; border-top: 1px solid
         if turf.on_network {
             ""
         } else {
-            " <span class=\"muted\">(à vol d’oiseau ×1,3)</span>"
+            " <span class=\"muted\">(à vol d’oiseau)</span>"
         },
         french_duration(turf.minutes),
     );
