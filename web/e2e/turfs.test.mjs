@@ -132,6 +132,8 @@ test('the turfs page works on a phone', async () => {
   await page.getByTestId('turf-panel').waitFor();
   await page.waitForTimeout(400);
   await shot(page, 'dashboard-turfs-phone');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(SHOTS, 'dashboard-turfs-phone-top.png') });
   await page.getByTestId('turf-map').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(SHOTS, 'dashboard-turfs-phone-map.png') });
   await context.close();
