@@ -388,7 +388,7 @@ function DrawPanel({ turfs, ring, busy, onCancel, onUndo, onDone }: {
 }
 
 function TurfTable({ turfs, selected, onSelect }: { turfs: Turf[]; selected: string | null; onSelect: (id: string) => void }) {
-  return html`<div class="card">
+  return html`<div class="card turf-table-card">
     <h2>${t('turfs.tableTitle')}</h2>
     <table class="table turf-table" data-testid="turf-table">
       <thead><tr>
