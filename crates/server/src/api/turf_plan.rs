@@ -1084,6 +1084,51 @@ mod tests {
     }
 
     #[test]
+    fn on_a_street_network_walks_follow_the_streets() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/osm-monaco/monaco.osm.pbf"
+        );
+        let Ok(bytes) = std::fs::read(path) else {
+            eprintln!("SKIPPED on_a_street_network_walks_follow_the_streets: {path} is absent");
+            return;
+        };
+        let data = terrain_geo::network::read_osm_pbf(&bytes[..]).unwrap();
+        // Stored and read back as the server does, then 400 buildings of 2 doors.
+        let network = terrain_import::osm::decode_network(&terrain_import::osm::encode_network(
+            &data.network,
+        ))
+        .unwrap();
+        let cands: Vec<StopCandidate> = data
+            .buildings
+            .iter()
+            .take(400)
+            .map(|b| StopCandidate {
+                address_id: AddressId::new(),
+                bureau_id: TerritoryId::default(),
+                lon: b.lon,
+                lat: b.lat,
+                street: b.street.clone().unwrap_or_default(),
+                number: b.housenumber.clone(),
+                doors: 2,
+            })
+            .collect();
+        let b = Bureau::load(empty(), &cands, true);
+        let now = OffsetDateTime::now_utc();
+        let on = compute_cut(&b, Some(&network), &opts(80), now).unwrap();
+        let off = compute_cut(&b, None, &opts(80), now).unwrap();
+        assert_eq!(on.change.summary["on_network"], true);
+        assert!(on.change.write.iter().any(|w| w.on_network));
+        assert!(on.quality.streets.is_some(), "street segments measured");
+        assert!(off.quality.streets.is_none());
+        // Walking is longer than flying.
+        let total = |c: &PlanChange| c.write.iter().map(|w| w.length_m).sum::<f64>();
+        assert!(total(&on.change) > total(&off.change));
+        let stops: usize = on.change.write.iter().map(|w| w.stops.len()).sum();
+        assert_eq!(stops, 400);
+    }
+
+    #[test]
     fn options_are_checked() {
         assert!(CutOptions::default().check().is_ok());
         for bad in [
