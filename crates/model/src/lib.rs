@@ -9,7 +9,9 @@ pub mod address;
 pub mod campaign;
 pub mod codes;
 pub mod email;
+pub mod field;
 pub mod ids;
+pub mod questionnaire;
 pub mod results;
 pub mod role;
 pub mod territory;
@@ -20,10 +22,12 @@ pub use campaign::{Campaign, Slug};
 pub use codes::{BureauId, CodeError, CommuneCode, DepartmentCode, IrisCode, RegionCode};
 pub use email::Email;
 pub use ids::TurfId;
+pub use field::{Door, Outcome};
 pub use ids::{
     AddressId, ApiTokenId, BuildingId, CampaignId, InviteId, SortieId, TeamId, TerritoryId,
     TrainingId, UnitId, UserId, VolunteerId,
 };
+pub use questionnaire::{Answer, Questionnaire, Template};
 pub use results::{
     Bloc, BureauResult, CandidateResult, ElectionId, ElectionKind, Inconsistency, Nuance,
     ResultArea, ResultsCodeError, Sex, SharedText, Totals,

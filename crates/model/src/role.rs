@@ -71,6 +71,10 @@ impl Role {
             ReadTurfs => true,
             EditTurfs => matches!(self, Admin | Director | Coordinator),
             AssignTurfs => matches!(self, Admin | Director | Coordinator | Trainer),
+            // Questionnaires and field work (issue 7).
+            ReadQuestionnaires | FieldWork => true,
+            EditQuestionnaires | ReadContacts => matches!(self, Admin | Director),
+            ReadFieldProgress => matches!(self, Admin | Director | Coordinator | Trainer),
         }
     }
 
@@ -163,6 +167,16 @@ pub enum Capability {
     EditTurfs,
     /// Hand turfs out (check out with an expiry), release them, mark them done (within scope).
     AssignTurfs,
+    /// See questionnaires and preview them.
+    ReadQuestionnaires,
+    /// Write questionnaires, publish new versions.
+    EditQuestionnaires,
+    /// Download a field package and upload door outcomes and responses (within scope).
+    FieldWork,
+    /// See field progress: visits, outcomes, responses (within scope).
+    ReadFieldProgress,
+    /// See the contact details of respondents who agreed to be contacted again.
+    ReadContacts,
 }
 
 #[cfg(test)]
@@ -205,5 +219,14 @@ mod tests {
         assert!(!Role::Coordinator.can(Capability::ReadAudit));
         assert!(Role::Director.can(Capability::ReadAudit));
         assert!(Role::Walker.can(Capability::ReadTerritories));
+    }
+
+    #[test]
+    fn contact_details_stay_with_the_direction() {
+        assert!(Role::Walker.can(Capability::FieldWork));
+        assert!(!Role::Walker.can(Capability::ReadFieldProgress));
+        assert!(!Role::Coordinator.can(Capability::ReadContacts));
+        assert!(!Role::Coordinator.can(Capability::EditQuestionnaires));
+        assert!(Role::Director.can(Capability::ReadContacts));
     }
 }

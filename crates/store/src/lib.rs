@@ -14,17 +14,19 @@
 /// The storage traits, to call their methods on an `Arc<dyn Store>`.
 pub mod prelude {
     pub use crate::TurfStore;
-    pub use crate::{ElectoralStore, Store, SurveyStore, VolunteerStore};
+    pub use crate::{ElectoralStore, FieldStore, Store, SurveyStore, VolunteerStore};
 }
 
 pub mod backup;
 mod electoral;
 mod error;
+mod field;
 mod postgres;
 mod sql;
 mod sql_electoral;
 mod sql_survey;
 mod sql_volunteers;
+mod sql_field;
 mod sqlite;
 mod survey;
 mod types;
@@ -35,6 +37,8 @@ mod turfs;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod contract;
+#[cfg(any(test, feature = "testing"))]
+pub mod contract_field;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
@@ -48,6 +52,7 @@ use time::OffsetDateTime;
 
 pub use electoral::*;
 pub use error::{Result, StorageError, redact_url};
+pub use field::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use survey::*;
@@ -57,10 +62,11 @@ pub use volunteers::*;
 
 /// Everything Terrain keeps. Implemented by [`SqliteStore`] and [`PgStore`]; the contract
 /// suite in [`contract`] is run against both. The official data (results, census, shapes) is
-/// in the [`ElectoralStore`] part, turfs and walk routes in the [`TurfStore`] part.
+/// in the [`ElectoralStore`] part, turfs and walk routes in the [`TurfStore`] part, questionnaires
+/// and field work in the [`FieldStore`] part.
 #[async_trait]
 pub trait Store:
-    ElectoralStore + SurveyStore + VolunteerStore + TurfStore + Send + Sync + 'static
+    ElectoralStore + FieldStore + SurveyStore + VolunteerStore + TurfStore + Send + Sync + 'static
 {
     /// Which database this is.
     fn backend(&self) -> Backend;

@@ -63,6 +63,7 @@ crate::sql_electoral::electoral_store!(PgStore, sqlx::Postgres);
 crate::sql_survey::survey_store!(PgStore, sqlx::Postgres);
 crate::sql_volunteers::volunteer_store!(PgStore, sqlx::Postgres);
 crate::sql_turfs::turf_store!(PgStore, sqlx::Postgres);
+crate::sql_field::field_store!(PgStore, sqlx::Postgres);
 
 #[cfg(test)]
 mod tests {
@@ -78,6 +79,19 @@ mod tests {
             None => (None, None),
         }
     });
+
+    mod field {
+        use super::*;
+        crate::field_contract_suite!(async {
+            match PgSchema::create().await {
+                Some(schema) => {
+                    let store = schema.store().await;
+                    (Some(store), Some(schema))
+                }
+                None => (None, None),
+            }
+        });
+    }
 
     #[tokio::test]
     async fn an_unreachable_server_is_a_clear_error() {

@@ -69,6 +69,7 @@ crate::sql_electoral::electoral_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_survey::survey_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_volunteers::volunteer_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_turfs::turf_store!(SqliteStore, sqlx::Sqlite);
+crate::sql_field::field_store!(SqliteStore, sqlx::Sqlite);
 
 #[cfg(test)]
 mod tests {
@@ -83,6 +84,19 @@ mod tests {
             (),
         )
     });
+
+    mod field {
+        use super::*;
+        crate::field_contract_suite!(async {
+            let store = SqliteStore::connect("sqlite::memory:")
+                .await
+                .expect("in-memory SQLite opens");
+            (
+                Some(std::sync::Arc::new(store) as std::sync::Arc<dyn crate::Store>),
+                (),
+            )
+        });
+    }
 
     #[tokio::test]
     async fn file_database_uses_wal_and_foreign_keys() {

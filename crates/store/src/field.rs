@@ -1,0 +1,321 @@
+//! Questionnaires and field work: questionnaire versions, the walker's package (stops with
+//! their buildings and doors), and the upload of what phones recorded — door visits,
+//! questionnaire responses, doors added, door counts corrected — exactly once.
+//!
+//! # The sync contract
+//! Every record is made on a phone with its own UUIDv7 and sent with the phone's device id.
+//! [`FieldStore::apply_sync`] stores a batch in one transaction and answers one [`Ack`] per
+//! record: `Stored` the first time, `Duplicate` for a record already stored (a replayed batch
+//! changes nothing and is acknowledged again), `Rejected` with a stable code when the record
+//! cannot be stored (the phone keeps it and shows why). A device id is bound to the first user
+//! who uploads from it: another user's batch under that id is refused whole.
+//!
+//! # Privacy
+//! A response is stored with the bureau de vote and IRIS of the address it was collected at,
+//! the day, and the respondent's profile — never with the address. Contact details are stored
+//! only when the respondent consented to be recontacted, in their own table with the consent
+//! statement.
+
+use crate::error::Result;
+use crate::types::{Audit, Scope};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use terrain_model::{
+    Address, AddressId, Answer, Building, BuildingId, CampaignId, Door, Outcome, Questionnaire,
+    TerritoryPath, Unit, UserId,
+};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// Where a questionnaire version is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionStatus {
+    /// Being written: may change.
+    Draft,
+    /// In the field: never changes again.
+    Published,
+    /// Replaced by a newer published version; its answers keep pointing at it.
+    Retired,
+}
+
+impl VersionStatus {
+    /// The stable name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionStatus::Draft => "draft",
+            VersionStatus::Published => "published",
+            VersionStatus::Retired => "retired",
+        }
+    }
+}
+
+/// One version of a questionnaire.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QuestionnaireVersion {
+    pub id: Uuid,
+    pub questionnaire_id: Uuid,
+    /// 1, 2, 3… in order of creation.
+    pub number: u32,
+    pub status: VersionStatus,
+    pub questionnaire: Questionnaire,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+}
+
+/// A questionnaire with all its versions, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QuestionnaireInfo {
+    pub id: Uuid,
+    pub campaign_id: CampaignId,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub versions: Vec<QuestionnaireVersion>,
+}
+
+impl QuestionnaireInfo {
+    /// The version in the field, if any.
+    pub fn published(&self) -> Option<&QuestionnaireVersion> {
+        self.versions
+            .iter()
+            .find(|v| v.status == VersionStatus::Published)
+    }
+
+    /// The draft being written, if any.
+    pub fn draft(&self) -> Option<&QuestionnaireVersion> {
+        self.versions
+            .iter()
+            .find(|v| v.status == VersionStatus::Draft)
+    }
+}
+
+/// What is known of one door when a package is made.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DoorStatus {
+    pub door: Door,
+    /// The latest outcome recorded at this door, by anyone.
+    pub last_outcome: Option<Outcome>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_at: Option<OffsetDateTime>,
+    /// Someone at this door asked never to be visited again.
+    pub do_not_knock: bool,
+}
+
+/// A building of a stop, with its named doors and what is known of its doors.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PackageBuilding {
+    pub building: Building,
+    pub units: Vec<Unit>,
+    /// Only doors with something recorded; the others have no status yet.
+    pub doors: Vec<DoorStatus>,
+}
+
+/// One stop of a walk: an address and its buildings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PackageStop {
+    pub address: Address,
+    pub buildings: Vec<PackageBuilding>,
+}
+
+/// A record made on a phone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldRecord {
+    /// Made by the phone (UUIDv7); for a new door, also the unit's id.
+    pub id: Uuid,
+    /// When, by the phone's clock.
+    pub at: OffsetDateTime,
+    pub body: RecordBody,
+}
+
+/// What a record says.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RecordBody {
+    Visit(NewVisit),
+    Response(NewResponse),
+    /// A door the walker found, added to a building (its unit id is the record's id).
+    Unit {
+        building_id: BuildingId,
+        floor: Option<i32>,
+        label: String,
+    },
+    /// The walker counted the building's doors.
+    DoorCount {
+        building_id: BuildingId,
+        doors: u32,
+    },
+}
+
+impl RecordBody {
+    /// The stable name of the record's kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RecordBody::Visit(_) => "visit",
+            RecordBody::Response(_) => "response",
+            RecordBody::Unit { .. } => "unit",
+            RecordBody::DoorCount { .. } => "door_count",
+        }
+    }
+}
+
+/// A door visited: an append-only event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewVisit {
+    pub address_id: AddressId,
+    pub building_id: BuildingId,
+    /// The door, or `None` for the building as a whole (intercom unanswered…).
+    pub door: Option<Door>,
+    pub outcome: Outcome,
+    /// The turf the walker was working, when turfs exist.
+    pub turf_id: Option<Uuid>,
+    /// `[lon, lat]`, only when the walker agreed to be located.
+    pub position: Option<[f64; 2]>,
+}
+
+/// An answered questionnaire.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewResponse {
+    pub version_id: Uuid,
+    /// Where it was collected: used to find the bureau and IRIS, then forgotten.
+    pub address_id: AddressId,
+    pub answers: BTreeMap<String, Answer>,
+    /// Contact details, only with the consent to be recontacted.
+    pub contact: Option<Contact>,
+}
+
+/// How to reach a respondent who asked to be recontacted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A batch of records from one phone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyncBatch {
+    pub device_id: Uuid,
+    pub records: Vec<FieldRecord>,
+}
+
+/// The answer for one record of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Ack {
+    /// Stored now.
+    Stored,
+    /// Already stored by an earlier upload: nothing changed.
+    Duplicate,
+    /// Not stored, for a reason the phone shows; sending it again gives the same answer.
+    Rejected { code: String, message: String },
+}
+
+/// One record's acknowledgement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecordAck {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub ack: Ack,
+}
+
+/// Counts of field work inside a scope.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FieldProgress {
+    pub visits: u64,
+    /// Visits by outcome.
+    pub outcomes: BTreeMap<String, u64>,
+    /// Distinct doors with at least one visit.
+    pub doors_visited: u64,
+    pub responses: u64,
+    /// Responses by questionnaire version id.
+    pub responses_by_version: BTreeMap<Uuid, u64>,
+    /// Doors never to be knocked on again.
+    pub do_not_knock: u64,
+    /// Respondents who agreed to be recontacted.
+    pub recontacts: u64,
+    /// Distinct walkers who recorded a visit.
+    pub walkers: u64,
+}
+
+/// Contact details of a respondent who agreed to be recontacted, with the consent.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Recontact {
+    pub response_id: Uuid,
+    pub contact: Contact,
+    /// The address it was collected at (the respondent agreed to be found again).
+    pub address_id: Option<AddressId>,
+    /// What the respondent agreed to, word for word.
+    pub statement: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub consented_at: OffsetDateTime,
+    pub collected_on: Date,
+}
+
+/// Most records accepted in one batch.
+pub const MAX_BATCH: usize = 500;
+
+/// Storage of questionnaires and field work. Implemented by both backends next to
+/// [`crate::Store`].
+#[async_trait]
+pub trait FieldStore: Send + Sync {
+    /// Creates a questionnaire with its first version, a draft.
+    async fn create_questionnaire(
+        &self,
+        audit: &Audit,
+        campaign: CampaignId,
+        name: &str,
+        questionnaire: &Questionnaire,
+    ) -> Result<QuestionnaireInfo>;
+    /// The campaign's questionnaires, by name.
+    async fn questionnaires(&self, campaign: CampaignId) -> Result<Vec<QuestionnaireInfo>>;
+    async fn questionnaire(&self, campaign: CampaignId, id: Uuid) -> Result<QuestionnaireInfo>;
+    /// Saves the draft: changes the current draft, or — when the latest version is published
+    /// or retired — makes a new draft after it. A published version never changes. The name
+    /// changes when given.
+    async fn save_draft(
+        &self,
+        audit: &Audit,
+        campaign: CampaignId,
+        id: Uuid,
+        name: Option<&str>,
+        questionnaire: &Questionnaire,
+    ) -> Result<QuestionnaireVersion>;
+    /// Publishes the draft: it goes to the field, and the version it replaces is retired.
+    async fn publish_draft(
+        &self,
+        audit: &Audit,
+        campaign: CampaignId,
+        id: Uuid,
+    ) -> Result<QuestionnaireVersion>;
+    /// The published versions of every questionnaire, with the questionnaire's name.
+    async fn published_questionnaires(
+        &self,
+        campaign: CampaignId,
+    ) -> Result<Vec<(String, QuestionnaireVersion)>>;
+    /// The stops inside `within` (bureau or IRIS paths), by street and number, with their
+    /// buildings, doors and door statuses; at most `limit`.
+    async fn package_stops(
+        &self,
+        campaign: CampaignId,
+        within: &TerritoryPath,
+        limit: u32,
+    ) -> Result<Vec<PackageStop>>;
+    /// Stores a phone's batch exactly once (see the module documentation). Records outside
+    /// `scope` are rejected. Fails whole only when the device belongs to another user
+    /// ([`crate::StorageError::Conflict`] on `device`) or the database fails.
+    async fn apply_sync(
+        &self,
+        audit: &Audit,
+        campaign: CampaignId,
+        user: UserId,
+        scope: &Scope,
+        batch: &SyncBatch,
+    ) -> Result<Vec<RecordAck>>;
+    /// Counts of field work inside the scope.
+    async fn field_progress(&self, campaign: CampaignId, scope: &Scope) -> Result<FieldProgress>;
+    /// Respondents who agreed to be recontacted, newest first.
+    async fn recontacts(&self, campaign: CampaignId) -> Result<Vec<Recontact>>;
+}

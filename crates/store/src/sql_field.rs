@@ -1,0 +1,1126 @@
+//! The SQL of [`crate::FieldStore`], shared by both backends like [`crate::sql`]. The pure
+//! parts (row decoding, the checks of one record) are plain functions; the macro holds what
+//! needs the backend's pool.
+
+use crate::error::{Result, StorageError};
+use crate::field::*;
+use crate::types::Scope;
+use std::collections::HashMap;
+use terrain_model::questionnaire::{ConsentPurpose, Definition, QuestionKind};
+use terrain_model::{BuildingId, Door, Outcome, Questionnaire, TerritoryPath, UnitId};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The longest door label, contact field or name accepted from a phone.
+const MAX_LABEL: usize = 60;
+const MAX_CONTACT: usize = 200;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct QuestionnaireRow {
+    pub(crate) campaign_id: Uuid,
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) created_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct VersionRow {
+    id: Uuid,
+    questionnaire_id: Uuid,
+    number: i32,
+    status: String,
+    definition: sqlx::types::Json<serde_json::Value>,
+    created_at: OffsetDateTime,
+    published_at: Option<OffsetDateTime>,
+}
+
+fn corrupt(what: &'static str, reason: impl std::fmt::Display) -> StorageError {
+    StorageError::Invalid {
+        what,
+        reason: format!("stored value cannot be read back: {reason}"),
+    }
+}
+
+/// Reads a stored definition back into a checked questionnaire.
+pub(crate) fn parse_definition(v: serde_json::Value) -> Result<Questionnaire> {
+    let def: Definition = serde_json::from_value(v).map_err(|e| corrupt("questionnaire", e))?;
+    Questionnaire::parse(def).map_err(|e| corrupt("questionnaire", e))
+}
+
+impl VersionRow {
+    pub(crate) fn questionnaire_id(&self) -> Uuid {
+        self.questionnaire_id
+    }
+}
+
+impl TryFrom<VersionRow> for QuestionnaireVersion {
+    type Error = StorageError;
+    fn try_from(r: VersionRow) -> Result<Self> {
+        let status = match r.status.as_str() {
+            "draft" => VersionStatus::Draft,
+            "published" => VersionStatus::Published,
+            "retired" => VersionStatus::Retired,
+            other => return Err(corrupt("questionnaire version", other)),
+        };
+        Ok(QuestionnaireVersion {
+            id: r.id,
+            questionnaire_id: r.questionnaire_id,
+            number: u32::try_from(r.number).unwrap_or(0),
+            status,
+            questionnaire: parse_definition(r.definition.0)?,
+            created_at: r.created_at,
+            published_at: r.published_at,
+        })
+    }
+}
+
+/// Groups versions under their questionnaires (versions sorted by number).
+pub(crate) fn assemble(
+    qs: Vec<QuestionnaireRow>,
+    versions: Vec<VersionRow>,
+) -> Result<Vec<QuestionnaireInfo>> {
+    let mut by_q: HashMap<Uuid, Vec<QuestionnaireVersion>> = HashMap::new();
+    for v in versions {
+        let q = v.questionnaire_id();
+        by_q.entry(q).or_default().push(v.try_into()?);
+    }
+    Ok(qs
+        .into_iter()
+        .map(|q| {
+            let mut versions = by_q.remove(&q.id).unwrap_or_default();
+            versions.sort_by_key(|v| v.number);
+            QuestionnaireInfo {
+                id: q.id,
+                campaign_id: terrain_model::CampaignId(q.campaign_id),
+                name: q.name,
+                created_at: q.created_at,
+                versions,
+            }
+        })
+        .collect())
+}
+
+/// Checks a questionnaire's name.
+pub(crate) fn check_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(StorageError::Invalid {
+            what: "questionnaire",
+            reason: "the name must have 1 to 200 characters".into(),
+        });
+    }
+    Ok(name.to_string())
+}
+
+/// What the store knows of an address a record points at.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub(crate) struct AddressRef {
+    pub(crate) id: Uuid,
+    pub(crate) bureau_id: Option<Uuid>,
+    pub(crate) iris_id: Option<Uuid>,
+    pub(crate) bureau_path: Option<String>,
+    pub(crate) iris_path: Option<String>,
+}
+
+impl AddressRef {
+    /// Whether the address lies in the scope (through its bureau or its IRIS).
+    pub(crate) fn in_scope(&self, scope: &Scope) -> bool {
+        match scope {
+            Scope::Campaign => true,
+            Scope::Within(_) => [&self.bureau_path, &self.iris_path]
+                .into_iter()
+                .flatten()
+                .any(|p| scope.covers(&TerritoryPath::from_stored(p.clone()))),
+        }
+    }
+}
+
+/// A version a response points at.
+pub(crate) struct VersionRef {
+    pub(crate) status: String,
+    pub(crate) questionnaire: Questionnaire,
+}
+
+/// Everything a batch refers to, read once before its records are checked.
+#[derive(Default)]
+pub(crate) struct Refs {
+    /// Building → its address.
+    pub(crate) buildings: HashMap<Uuid, Uuid>,
+    pub(crate) addresses: HashMap<Uuid, AddressRef>,
+    /// Unit → its building (stored units and the batch's new ones).
+    pub(crate) units: HashMap<Uuid, Uuid>,
+    pub(crate) versions: HashMap<Uuid, VersionRef>,
+}
+
+/// Why a record was not stored: a stable code and a sentence.
+pub(crate) type Refusal = (&'static str, String);
+
+fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
+    (code, message.into())
+}
+
+/// A record ready to be written.
+pub(crate) enum Prepared {
+    Visit {
+        address: AddressRef,
+        building_id: Uuid,
+        unit_id: Option<Uuid>,
+        door_number: Option<i32>,
+        door_key: String,
+        outcome: Outcome,
+        turf_id: Option<Uuid>,
+        position: Option<[f64; 2]>,
+    },
+    Response {
+        address: AddressRef,
+        version_id: Uuid,
+        checked: terrain_model::questionnaire::CheckedAnswers,
+        contact: Option<(Contact, String)>,
+    },
+    Unit {
+        building_id: Uuid,
+        floor: Option<i32>,
+        label: String,
+    },
+    DoorCount {
+        building_id: Uuid,
+        doors: i32,
+    },
+}
+
+impl Refs {
+    fn building(&self, b: BuildingId, scope: &Scope) -> Result<(Uuid, &AddressRef), Refusal> {
+        let address = self.buildings.get(&b.0).ok_or_else(|| {
+            refuse(
+                "building_not_found",
+                format!("building {b} does not exist in this campaign"),
+            )
+        })?;
+        let a = self.addresses.get(address).ok_or_else(|| {
+            refuse(
+                "address_not_found",
+                format!("the address of building {b} does not exist"),
+            )
+        })?;
+        if !a.in_scope(scope) {
+            return Err(refuse(
+                "out_of_scope",
+                format!("building {b} is outside your territories"),
+            ));
+        }
+        Ok((*address, a))
+    }
+
+    /// Checks one record against the references and the rules; says why when it cannot be
+    /// stored.
+    pub(crate) fn prepare(&self, r: &FieldRecord, scope: &Scope) -> Result<Prepared, Refusal> {
+        match &r.body {
+            RecordBody::Visit(v) => {
+                let (address_id, address) = self.building(v.building_id, scope)?;
+                if address_id != v.address_id.0 {
+                    return Err(refuse(
+                        "invalid_record",
+                        format!(
+                            "building {} is not at address {}",
+                            v.building_id, v.address_id
+                        ),
+                    ));
+                }
+                let (unit_id, door_number) = match v.door {
+                    None => (None, None),
+                    Some(Door::Number(n)) => {
+                        if n == 0 || n > terrain_model::field::MAX_DOOR_NUMBER {
+                            return Err(refuse(
+                                "invalid_record",
+                                format!("door number {n} is not between 1 and 999"),
+                            ));
+                        }
+                        (None, Some(n as i32))
+                    }
+                    Some(Door::Unit(u)) => {
+                        // A unit added on another phone may arrive later: unknown units are
+                        // accepted, known ones must be in this building.
+                        if self.units.get(&u.0).is_some_and(|b| *b != v.building_id.0) {
+                            return Err(refuse(
+                                "invalid_record",
+                                format!("door {u} is not in building {}", v.building_id),
+                            ));
+                        }
+                        (Some(u.0), None)
+                    }
+                };
+                if let Some([lon, lat]) = v.position
+                    && !(lon.is_finite()
+                        && lat.is_finite()
+                        && (-180.0..=180.0).contains(&lon)
+                        && (-90.0..=90.0).contains(&lat))
+                {
+                    return Err(refuse(
+                        "invalid_record",
+                        "the position is not a longitude/latitude",
+                    ));
+                }
+                Ok(Prepared::Visit {
+                    address: address.clone(),
+                    building_id: v.building_id.0,
+                    unit_id,
+                    door_number,
+                    door_key: v.door.map_or_else(|| "*".to_string(), |d| d.key()),
+                    outcome: v.outcome,
+                    turf_id: v.turf_id,
+                    position: v.position,
+                })
+            }
+            RecordBody::Response(resp) => {
+                let version = self.versions.get(&resp.version_id).ok_or_else(|| {
+                    refuse(
+                        "questionnaire_not_found",
+                        format!("questionnaire version {} does not exist", resp.version_id),
+                    )
+                })?;
+                if version.status == "draft" {
+                    return Err(refuse(
+                        "questionnaire_not_published",
+                        format!(
+                            "questionnaire version {} is a draft: publish it before collecting answers",
+                            resp.version_id
+                        ),
+                    ));
+                }
+                let address = self.addresses.get(&resp.address_id.0).ok_or_else(|| {
+                    refuse(
+                        "address_not_found",
+                        format!(
+                            "address {} does not exist in this campaign",
+                            resp.address_id
+                        ),
+                    )
+                })?;
+                if !address.in_scope(scope) {
+                    return Err(refuse(
+                        "out_of_scope",
+                        format!("address {} is outside your territories", resp.address_id),
+                    ));
+                }
+                let checked = version
+                    .questionnaire
+                    .check(&resp.answers)
+                    .map_err(|e| refuse("invalid_answers", e.to_string()))?;
+                let contact = match &resp.contact {
+                    None => None,
+                    Some(_) if !checked.recontact_consent => {
+                        return Err(refuse(
+                            "contact_without_consent",
+                            "contact details are kept only when the respondent agreed to be recontacted",
+                        ));
+                    }
+                    Some(c) => {
+                        let c = check_contact(c)?;
+                        let statement = version
+                            .questionnaire
+                            .consent(ConsentPurpose::Recontact)
+                            .and_then(|q| match &q.kind {
+                                QuestionKind::Consent { statement, .. } => Some(statement.clone()),
+                                _ => None,
+                            })
+                            .unwrap_or_default();
+                        Some((c, statement))
+                    }
+                };
+                Ok(Prepared::Response {
+                    address: address.clone(),
+                    version_id: resp.version_id,
+                    checked,
+                    contact,
+                })
+            }
+            RecordBody::Unit {
+                building_id,
+                floor,
+                label,
+            } => {
+                self.building(*building_id, scope)?;
+                let label = label.trim();
+                if label.is_empty() || label.chars().count() > MAX_LABEL {
+                    return Err(refuse(
+                        "invalid_record",
+                        "a door needs a label of 1 to 60 characters",
+                    ));
+                }
+                if floor.is_some_and(|f| !(-5..=200).contains(&f)) {
+                    return Err(refuse(
+                        "invalid_record",
+                        "the floor is not between -5 and 200",
+                    ));
+                }
+                Ok(Prepared::Unit {
+                    building_id: building_id.0,
+                    floor: *floor,
+                    label: label.to_string(),
+                })
+            }
+            RecordBody::DoorCount { building_id, doors } => {
+                self.building(*building_id, scope)?;
+                if *doors > terrain_model::field::MAX_DOOR_NUMBER {
+                    return Err(refuse("invalid_record", "a building has at most 999 doors"));
+                }
+                Ok(Prepared::DoorCount {
+                    building_id: building_id.0,
+                    doors: *doors as i32,
+                })
+            }
+        }
+    }
+}
+
+fn check_contact(c: &Contact) -> Result<Contact, Refusal> {
+    let clean = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+    };
+    let name = c.name.trim().to_string();
+    let phone = clean(&c.phone);
+    let email = clean(&c.email);
+    if name.is_empty() || name.chars().count() > MAX_CONTACT {
+        return Err(refuse(
+            "invalid_record",
+            "the contact needs a name (200 characters at most)",
+        ));
+    }
+    if phone.is_none() && email.is_none() {
+        return Err(refuse(
+            "invalid_record",
+            "the contact needs a phone number or an e-mail",
+        ));
+    }
+    if phone.as_deref().is_some_and(|p| {
+        p.len() > 30
+            || !p
+                .chars()
+                .all(|ch| ch.is_ascii_digit() || " +.-()".contains(ch))
+    }) {
+        return Err(refuse(
+            "invalid_record",
+            "the phone number has characters a phone number does not",
+        ));
+    }
+    if email
+        .as_deref()
+        .is_some_and(|e| e.len() > MAX_CONTACT || !e.contains('@'))
+    {
+        return Err(refuse("invalid_record", "the e-mail is not an address"));
+    }
+    Ok(Contact { name, phone, email })
+}
+
+/// The ids a batch refers to, by kind.
+pub(crate) struct Wanted {
+    pub(crate) buildings: Vec<Uuid>,
+    pub(crate) addresses: Vec<Uuid>,
+    pub(crate) units: Vec<Uuid>,
+    pub(crate) versions: Vec<Uuid>,
+}
+
+/// What a batch refers to.
+pub(crate) fn wanted(batch: &SyncBatch) -> Wanted {
+    let mut w = Wanted {
+        buildings: vec![],
+        addresses: vec![],
+        units: vec![],
+        versions: vec![],
+    };
+    for r in &batch.records {
+        match &r.body {
+            RecordBody::Visit(v) => {
+                w.buildings.push(v.building_id.0);
+                w.addresses.push(v.address_id.0);
+                if let Some(u) = v.door.and_then(|d| d.unit()) {
+                    w.units.push(u.0);
+                }
+            }
+            RecordBody::Response(resp) => {
+                w.addresses.push(resp.address_id.0);
+                w.versions.push(resp.version_id);
+            }
+            RecordBody::Unit { building_id, .. } | RecordBody::DoorCount { building_id, .. } => {
+                w.buildings.push(building_id.0)
+            }
+        }
+    }
+    for v in [
+        &mut w.buildings,
+        &mut w.addresses,
+        &mut w.units,
+        &mut w.versions,
+    ] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    w
+}
+
+/// A stored visit as packages read it: building, unit, door number, outcome, time, id.
+pub(crate) type VisitRow = (
+    Uuid,
+    Option<Uuid>,
+    Option<i32>,
+    String,
+    OffsetDateTime,
+    Uuid,
+);
+
+/// The latest status of every door from its visits `(building, unit, number, outcome, at, id)`.
+pub(crate) fn door_statuses(
+    visits: Vec<VisitRow>,
+    flags: Vec<(Uuid, String)>,
+) -> HashMap<Uuid, Vec<DoorStatus>> {
+    let mut latest: HashMap<(Uuid, Door), (OffsetDateTime, Uuid, Outcome)> = HashMap::new();
+    for (b, unit, number, outcome, at, id) in visits {
+        let Some(door) =
+            Door::from_parts(unit.map(UnitId), number.and_then(|n| u32::try_from(n).ok()))
+        else {
+            continue;
+        };
+        let Ok(outcome) = outcome.parse::<Outcome>() else {
+            continue;
+        };
+        let e = latest.entry((b, door)).or_insert((at, id, outcome));
+        if (at, id) > (e.0, e.1) {
+            *e = (at, id, outcome);
+        }
+    }
+    let flagged: std::collections::HashSet<(Uuid, String)> = flags.into_iter().collect();
+    let mut out: HashMap<Uuid, Vec<DoorStatus>> = HashMap::new();
+    for ((b, door), (at, _, outcome)) in latest {
+        out.entry(b).or_default().push(DoorStatus {
+            door,
+            last_outcome: Some(outcome),
+            last_at: Some(at),
+            do_not_knock: flagged.contains(&(b, door.key())),
+        });
+    }
+    // Flags whose visit named no door flag the whole building; flags are kept even when the
+    // door's visits are gone.
+    for (b, key) in &flagged {
+        let door = key
+            .strip_prefix("n:")
+            .and_then(|n| n.parse().ok())
+            .map(Door::Number)
+            .or_else(|| {
+                key.strip_prefix("u:")
+                    .and_then(|u| u.parse().ok())
+                    .map(Door::Unit)
+            });
+        if let Some(door) = door {
+            let list = out.entry(*b).or_default();
+            if !list.iter().any(|d| d.door == door) {
+                list.push(DoorStatus {
+                    door,
+                    last_outcome: None,
+                    last_at: None,
+                    do_not_knock: true,
+                });
+            }
+        }
+    }
+    for list in out.values_mut() {
+        list.sort_by_key(|d| d.door);
+    }
+    out
+}
+
+/// Generates `impl FieldStore` for a backend made by `sql_store!`.
+macro_rules! field_store {
+    ($store:ident, $db:ty) => {
+        impl $store {
+            async fn versions_of(
+                &self,
+                campaign: terrain_model::CampaignId,
+                questionnaire: Option<uuid::Uuid>,
+            ) -> $crate::error::Result<Vec<$crate::sql_field::VersionRow>> {
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT id, questionnaire_id, number, status, definition, created_at, published_at \
+                     FROM questionnaire_versions WHERE campaign_id = ");
+                qb.push_bind(campaign.0);
+                if let Some(q) = questionnaire {
+                    qb.push(" AND questionnaire_id = ");
+                    qb.push_bind(q);
+                }
+                qb.push(" ORDER BY questionnaire_id, number");
+                Ok(qb.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn version_by_id(&self, campaign: terrain_model::CampaignId, id: uuid::Uuid)
+                -> $crate::error::Result<$crate::field::QuestionnaireVersion> {
+                let row: $crate::sql_field::VersionRow = sqlx::query_as(
+                    "SELECT id, questionnaire_id, number, status, definition, created_at, published_at \
+                     FROM questionnaire_versions WHERE campaign_id = $1 AND id = $2")
+                    .bind(campaign.0).bind(id)
+                    .fetch_one(&self.pool).await
+                    .map_err($crate::sql::not_found("questionnaire version", id))?;
+                row.try_into()
+            }
+
+            /// Reads what a batch refers to, inside its transaction.
+            async fn sync_refs(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                campaign: terrain_model::CampaignId,
+                batch: &$crate::field::SyncBatch,
+            ) -> $crate::error::Result<$crate::sql_field::Refs> {
+                let mut w = $crate::sql_field::wanted(batch);
+                let mut refs = $crate::sql_field::Refs::default();
+                for chunk in w.buildings.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, address_id FROM buildings WHERE campaign_id = ");
+                    qb.push_bind(campaign.0);
+                    qb.push(" AND id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(uuid::Uuid, uuid::Uuid)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    for (b, a) in rows {
+                        refs.buildings.insert(b, a);
+                        w.addresses.push(a);
+                    }
+                }
+                w.addresses.sort_unstable();
+                w.addresses.dedup();
+                for chunk in w.addresses.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT a.id, a.bureau_id, a.iris_id, tb.path AS bureau_path, ti.path AS iris_path FROM addresses a \
+                         LEFT JOIN territories tb ON tb.campaign_id = a.campaign_id AND tb.id = a.bureau_id \
+                         LEFT JOIN territories ti ON ti.campaign_id = a.campaign_id AND ti.id = a.iris_id \
+                         WHERE a.campaign_id = ");
+                    qb.push_bind(campaign.0);
+                    qb.push(" AND a.id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<$crate::sql_field::AddressRef> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    for r in rows {
+                        refs.addresses.insert(r.id, r);
+                    }
+                }
+                for chunk in w.units.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, building_id FROM units WHERE campaign_id = ");
+                    qb.push_bind(campaign.0);
+                    qb.push(" AND id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(uuid::Uuid, uuid::Uuid)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    refs.units.extend(rows);
+                }
+                for r in &batch.records {
+                    if let $crate::field::RecordBody::Unit { building_id, .. } = &r.body {
+                        refs.units.entry(r.id).or_insert(building_id.0);
+                    }
+                }
+                for chunk in w.versions.chunks(100) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT id, status, definition FROM questionnaire_versions WHERE campaign_id = ");
+                    qb.push_bind(campaign.0);
+                    qb.push(" AND id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(uuid::Uuid, String, sqlx::types::Json<serde_json::Value>)> =
+                        qb.build_query_as().fetch_all(&mut **tx).await?;
+                    for (id, status, def) in rows {
+                        let questionnaire = $crate::sql_field::parse_definition(def.0)?;
+                        refs.versions.insert(id, $crate::sql_field::VersionRef { status, questionnaire });
+                    }
+                }
+                Ok(refs)
+            }
+
+            /// Writes one checked record. Returns false when its receipt already existed (a
+            /// concurrent upload stored it first).
+            async fn write_record(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                campaign: terrain_model::CampaignId,
+                user: terrain_model::UserId,
+                device: uuid::Uuid,
+                record: &$crate::field::FieldRecord,
+                prepared: $crate::sql_field::Prepared,
+                now: time::OffsetDateTime,
+            ) -> $crate::error::Result<bool> {
+                use $crate::sql_field::Prepared;
+                let fresh: Option<(uuid::Uuid,)> = sqlx::query_as(
+                    "INSERT INTO field_receipts (campaign_id, id, kind, user_id, device_id, received_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (campaign_id, id) DO NOTHING RETURNING id")
+                    .bind(campaign.0).bind(record.id).bind(record.body.kind()).bind(user.0).bind(device).bind(now)
+                    .fetch_optional(&mut **tx).await?;
+                if fresh.is_none() {
+                    return Ok(false);
+                }
+                match prepared {
+                    Prepared::Visit { address, building_id, unit_id, door_number, door_key, outcome, turf_id, position } => {
+                        sqlx::query(
+                            "INSERT INTO visits (campaign_id, id, user_id, address_id, building_id, unit_id, door_number, outcome, at, \
+                             received_at, bureau_id, iris_id, turf_id, lon, lat) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+                            .bind(campaign.0).bind(record.id).bind(user.0).bind(address.id).bind(building_id)
+                            .bind(unit_id).bind(door_number).bind(outcome.as_str()).bind(record.at).bind(now)
+                            .bind(address.bureau_id).bind(address.iris_id).bind(turf_id)
+                            .bind(position.map(|p| p[0])).bind(position.map(|p| p[1]))
+                            .execute(&mut **tx).await?;
+                        if outcome == terrain_model::Outcome::DoNotKnock {
+                            sqlx::query(
+                                "INSERT INTO door_flags (campaign_id, building_id, door_key, flag, visit_id, set_at) \
+                                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (campaign_id, building_id, door_key) DO NOTHING")
+                                .bind(campaign.0).bind(building_id).bind(door_key).bind("do_not_knock").bind(record.id).bind(record.at)
+                                .execute(&mut **tx).await?;
+                        }
+                    }
+                    Prepared::Response { address, version_id, checked, contact } => {
+                        let answers = serde_json::to_value(&checked.answers).map_err(|e| $crate::error::StorageError::Invalid {
+                            what: "response", reason: e.to_string() })?;
+                        sqlx::query(
+                            "INSERT INTO responses (campaign_id, id, user_id, version_id, bureau_id, iris_id, collected_on, sex, age_band, \
+                             occupation, postcode, recontact_consent, answers, received_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+                            .bind(campaign.0).bind(record.id).bind(user.0).bind(version_id)
+                            .bind(address.bureau_id).bind(address.iris_id).bind(record.at.date())
+                            .bind(checked.profile.sex).bind(checked.profile.age_band).bind(checked.profile.occupation)
+                            .bind(checked.profile.postcode).bind(checked.recontact_consent)
+                            .bind(sqlx::types::Json(answers)).bind(now)
+                            .execute(&mut **tx).await?;
+                        if let Some((c, statement)) = contact {
+                            sqlx::query(
+                                "INSERT INTO recontacts (campaign_id, response_id, name, phone, email, address_id, statement, consented_at) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                                .bind(campaign.0).bind(record.id).bind(c.name).bind(c.phone).bind(c.email)
+                                .bind(address.id).bind(statement).bind(record.at)
+                                .execute(&mut **tx).await?;
+                        }
+                    }
+                    Prepared::Unit { building_id, floor, label } => {
+                        sqlx::query(
+                            "INSERT INTO units (campaign_id, id, building_id, floor, label) VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (campaign_id, id) DO NOTHING")
+                            .bind(campaign.0).bind(record.id).bind(building_id).bind(floor).bind(label)
+                            .execute(&mut **tx).await?;
+                    }
+                    Prepared::DoorCount { building_id, doors } => {
+                        sqlx::query(
+                            "INSERT INTO door_counts (campaign_id, id, building_id, doors, at, user_id) VALUES ($1, $2, $3, $4, $5, $6)")
+                            .bind(campaign.0).bind(record.id).bind(building_id).bind(doors).bind(record.at).bind(user.0)
+                            .execute(&mut **tx).await?;
+                        // The latest count by the phones' clocks wins, whatever order they arrive in.
+                        sqlx::query(
+                            "UPDATE buildings SET doors = (SELECT d.doors FROM door_counts d WHERE d.campaign_id = $1 \
+                             AND d.building_id = $2 ORDER BY d.at DESC, d.id DESC LIMIT 1) WHERE campaign_id = $3 AND id = $4")
+                            .bind(campaign.0).bind(building_id).bind(campaign.0).bind(building_id)
+                            .execute(&mut **tx).await?;
+                    }
+                }
+                Ok(true)
+            }
+
+            /// Restricts a query on a table with `bureau_id`/`iris_id` columns (alias `alias`)
+            /// to the scope.
+            fn push_field_scope(qb: &mut sqlx::QueryBuilder<$db>, alias: &str, scope: &$crate::types::Scope) {
+                if let $crate::types::Scope::Within(paths) = scope {
+                    qb.push(format!(" AND EXISTS (SELECT 1 FROM territories t WHERE t.campaign_id = {alias}.campaign_id \
+                                     AND (t.id = {alias}.bureau_id OR t.id = {alias}.iris_id)"));
+                    $crate::sql::push_within(qb, "t.path", paths);
+                    qb.push(")");
+                }
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::field::FieldStore for $store {
+            #[tracing::instrument(skip(self, audit, questionnaire))]
+            async fn create_questionnaire(
+                &self,
+                audit: &$crate::types::Audit,
+                campaign: terrain_model::CampaignId,
+                name: &str,
+                questionnaire: &terrain_model::Questionnaire,
+            ) -> $crate::error::Result<$crate::field::QuestionnaireInfo> {
+                let name = $crate::sql_field::check_name(name)?;
+                $crate::Store::campaign(self, campaign).await?;
+                let id = uuid::Uuid::now_v7();
+                let now = time::OffsetDateTime::now_utc();
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO questionnaires (campaign_id, id, name, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(campaign.0).bind(id).bind(&name).bind(audit.actor.map(|u| u.0)).bind(now)
+                    .execute(&mut *tx).await?;
+                sqlx::query(
+                    "INSERT INTO questionnaire_versions (campaign_id, id, questionnaire_id, number, status, definition, created_at, published_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)")
+                    .bind(campaign.0).bind(uuid::Uuid::now_v7()).bind(id).bind(1_i32).bind("draft")
+                    .bind(sqlx::types::Json(questionnaire)).bind(now)
+                    .execute(&mut *tx).await?;
+                Self::write_audit(&mut tx, audit, Some(campaign.0), "questionnaire.create", id.to_string(),
+                    serde_json::json!({"name": name, "questions": questionnaire.definition().questions.len()})).await?;
+                tx.commit().await?;
+                $crate::field::FieldStore::questionnaire(self, campaign, id).await
+            }
+
+            async fn questionnaires(&self, campaign: terrain_model::CampaignId) -> $crate::error::Result<Vec<$crate::field::QuestionnaireInfo>> {
+                let qs: Vec<$crate::sql_field::QuestionnaireRow> = sqlx::query_as(
+                    "SELECT campaign_id, id, name, created_at FROM questionnaires WHERE campaign_id = $1 ORDER BY name, id")
+                    .bind(campaign.0).fetch_all(&self.pool).await?;
+                let versions = self.versions_of(campaign, None).await?;
+                $crate::sql_field::assemble(qs, versions)
+            }
+
+            async fn questionnaire(&self, campaign: terrain_model::CampaignId, id: uuid::Uuid) -> $crate::error::Result<$crate::field::QuestionnaireInfo> {
+                let q: $crate::sql_field::QuestionnaireRow = sqlx::query_as(
+                    "SELECT campaign_id, id, name, created_at FROM questionnaires WHERE campaign_id = $1 AND id = $2")
+                    .bind(campaign.0).bind(id).fetch_one(&self.pool).await
+                    .map_err($crate::sql::not_found("questionnaire", id))?;
+                let versions = self.versions_of(campaign, Some(id)).await?;
+                $crate::sql_field::assemble(vec![q], versions)?.pop()
+                    .ok_or_else(|| $crate::error::StorageError::NotFound { what: "questionnaire", key: id.to_string() })
+            }
+
+            #[tracing::instrument(skip(self, audit, questionnaire))]
+            async fn save_draft(
+                &self,
+                audit: &$crate::types::Audit,
+                campaign: terrain_model::CampaignId,
+                id: uuid::Uuid,
+                name: Option<&str>,
+                questionnaire: &terrain_model::Questionnaire,
+            ) -> $crate::error::Result<$crate::field::QuestionnaireVersion> {
+                let name = name.map($crate::sql_field::check_name).transpose()?;
+                let mut tx = self.pool.begin().await?;
+                let exists: Option<(uuid::Uuid,)> = sqlx::query_as("SELECT id FROM questionnaires WHERE campaign_id = $1 AND id = $2")
+                    .bind(campaign.0).bind(id).fetch_optional(&mut *tx).await?;
+                if exists.is_none() {
+                    return Err($crate::error::StorageError::NotFound { what: "questionnaire", key: id.to_string() });
+                }
+                let latest: Option<(uuid::Uuid, i32, String)> = sqlx::query_as(
+                    "SELECT id, number, status FROM questionnaire_versions WHERE campaign_id = $1 AND questionnaire_id = $2 \
+                     ORDER BY number DESC LIMIT 1")
+                    .bind(campaign.0).bind(id).fetch_optional(&mut *tx).await?;
+                let now = time::OffsetDateTime::now_utc();
+                let version = match latest {
+                    Some((vid, _, status)) if status == "draft" => {
+                        sqlx::query("UPDATE questionnaire_versions SET definition = $1 WHERE campaign_id = $2 AND id = $3 AND status = 'draft'")
+                            .bind(sqlx::types::Json(questionnaire)).bind(campaign.0).bind(vid)
+                            .execute(&mut *tx).await?;
+                        vid
+                    }
+                    other => {
+                        let number = other.map_or(1, |(_, n, _)| n + 1);
+                        let vid = uuid::Uuid::now_v7();
+                        sqlx::query(
+                            "INSERT INTO questionnaire_versions (campaign_id, id, questionnaire_id, number, status, definition, created_at, published_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)")
+                            .bind(campaign.0).bind(vid).bind(id).bind(number).bind("draft")
+                            .bind(sqlx::types::Json(questionnaire)).bind(now)
+                            .execute(&mut *tx).await
+                            .map_err(|e| match $crate::error::StorageError::from(e) {
+                                $crate::error::StorageError::Conflict { .. } => $crate::error::StorageError::Conflict {
+                                    what: "questionnaire version", key: format!("{id} version {number}") },
+                                other => other,
+                            })?;
+                        vid
+                    }
+                };
+                if let Some(n) = &name {
+                    sqlx::query("UPDATE questionnaires SET name = $1 WHERE campaign_id = $2 AND id = $3")
+                        .bind(n).bind(campaign.0).bind(id).execute(&mut *tx).await?;
+                }
+                Self::write_audit(&mut tx, audit, Some(campaign.0), "questionnaire.save_draft", id.to_string(),
+                    serde_json::json!({"version": version, "name": name, "questions": questionnaire.definition().questions.len()})).await?;
+                tx.commit().await?;
+                self.version_by_id(campaign, version).await
+            }
+
+            #[tracing::instrument(skip(self, audit))]
+            async fn publish_draft(
+                &self,
+                audit: &$crate::types::Audit,
+                campaign: terrain_model::CampaignId,
+                id: uuid::Uuid,
+            ) -> $crate::error::Result<$crate::field::QuestionnaireVersion> {
+                let mut tx = self.pool.begin().await?;
+                let exists: Option<(uuid::Uuid,)> = sqlx::query_as("SELECT id FROM questionnaires WHERE campaign_id = $1 AND id = $2")
+                    .bind(campaign.0).bind(id).fetch_optional(&mut *tx).await?;
+                if exists.is_none() {
+                    return Err($crate::error::StorageError::NotFound { what: "questionnaire", key: id.to_string() });
+                }
+                let draft: Option<(uuid::Uuid, i32)> = sqlx::query_as(
+                    "SELECT id, number FROM questionnaire_versions WHERE campaign_id = $1 AND questionnaire_id = $2 AND status = 'draft'")
+                    .bind(campaign.0).bind(id).fetch_optional(&mut *tx).await?;
+                let Some((vid, number)) = draft else {
+                    return Err($crate::error::StorageError::Invalid {
+                        what: "questionnaire", reason: "there is no draft to publish: save a change first".into() });
+                };
+                let now = time::OffsetDateTime::now_utc();
+                sqlx::query("UPDATE questionnaire_versions SET status = 'retired' WHERE campaign_id = $1 AND questionnaire_id = $2 AND status = 'published'")
+                    .bind(campaign.0).bind(id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE questionnaire_versions SET status = 'published', published_at = $1 WHERE campaign_id = $2 AND id = $3")
+                    .bind(now).bind(campaign.0).bind(vid).execute(&mut *tx).await?;
+                Self::write_audit(&mut tx, audit, Some(campaign.0), "questionnaire.publish", id.to_string(),
+                    serde_json::json!({"version": vid, "number": number})).await?;
+                tx.commit().await?;
+                self.version_by_id(campaign, vid).await
+            }
+
+            async fn published_questionnaires(&self, campaign: terrain_model::CampaignId)
+                -> $crate::error::Result<Vec<(String, $crate::field::QuestionnaireVersion)>> {
+                let all = $crate::field::FieldStore::questionnaires(self, campaign).await?;
+                Ok(all.into_iter().filter_map(|q| {
+                    let name = q.name.clone();
+                    q.versions.into_iter().find(|v| v.status == $crate::field::VersionStatus::Published).map(|v| (name, v))
+                }).collect())
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn package_stops(
+                &self,
+                campaign: terrain_model::CampaignId,
+                within: &terrain_model::TerritoryPath,
+                limit: u32,
+            ) -> $crate::error::Result<Vec<$crate::field::PackageStop>> {
+                let addresses = $crate::Store::addresses_within(self, campaign, within, limit, 0).await?;
+                let ids: Vec<uuid::Uuid> = addresses.iter().map(|a| a.id.0).collect();
+                let mut buildings: Vec<terrain_model::Building> = Vec::new();
+                for chunk in ids.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT campaign_id, id, address_id, label, doors FROM buildings WHERE campaign_id = ");
+                    qb.push_bind(campaign.0);
+                    qb.push(" AND address_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(") ORDER BY label, id");
+                    let rows: Vec<$crate::sql::BuildingRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    buildings.extend(rows.into_iter().map(terrain_model::Building::from));
+                }
+                let bids: Vec<uuid::Uuid> = buildings.iter().map(|b| b.id.0).collect();
+                let mut units: std::collections::HashMap<uuid::Uuid, Vec<terrain_model::Unit>> = std::collections::HashMap::new();
+                let mut visits = Vec::new();
+                let mut flags = Vec::new();
+                for chunk in bids.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT campaign_id, id, building_id, floor, label FROM units WHERE campaign_id = ");
+                    qb.push_bind(campaign.0);
+                    qb.push(" AND building_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(") ORDER BY floor, label, id");
+                    let rows: Vec<$crate::sql::UnitRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    for u in rows.into_iter().map(terrain_model::Unit::from) {
+                        units.entry(u.building_id.0).or_default().push(u);
+                    }
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT building_id, unit_id, door_number, outcome, at, id FROM visits WHERE campaign_id = ");
+                    qb.push_bind(campaign.0);
+                    qb.push(" AND building_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<$crate::sql_field::VisitRow> =
+                        qb.build_query_as().fetch_all(&self.pool).await?;
+                    visits.extend(rows);
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT building_id, door_key FROM door_flags WHERE campaign_id = ");
+                    qb.push_bind(campaign.0);
+                    qb.push(" AND building_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(uuid::Uuid, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    flags.extend(rows);
+                }
+                let mut statuses = $crate::sql_field::door_statuses(visits, flags);
+                let mut by_address: std::collections::HashMap<uuid::Uuid, Vec<$crate::field::PackageBuilding>> = std::collections::HashMap::new();
+                for b in buildings {
+                    let key = b.id.0;
+                    by_address.entry(b.address_id.0).or_default().push($crate::field::PackageBuilding {
+                        units: units.remove(&key).unwrap_or_default(),
+                        doors: statuses.remove(&key).unwrap_or_default(),
+                        building: b,
+                    });
+                }
+                Ok(addresses.into_iter().map(|a| $crate::field::PackageStop {
+                    buildings: by_address.remove(&a.id.0).unwrap_or_default(),
+                    address: a,
+                }).collect())
+            }
+
+            #[tracing::instrument(skip(self, audit, scope, batch), fields(device = %batch.device_id, n = batch.records.len()))]
+            async fn apply_sync(
+                &self,
+                audit: &$crate::types::Audit,
+                campaign: terrain_model::CampaignId,
+                user: terrain_model::UserId,
+                scope: &$crate::types::Scope,
+                batch: &$crate::field::SyncBatch,
+            ) -> $crate::error::Result<Vec<$crate::field::RecordAck>> {
+                use $crate::field::{Ack, RecordAck};
+                if batch.records.len() > $crate::field::MAX_BATCH {
+                    return Err($crate::error::StorageError::Invalid {
+                        what: "batch", reason: format!("{} records: send at most {} per batch", batch.records.len(), $crate::field::MAX_BATCH) });
+                }
+                let now = time::OffsetDateTime::now_utc();
+                let mut tx = self.pool.begin().await?;
+                let owner: Option<(uuid::Uuid,)> = sqlx::query_as(
+                    "INSERT INTO field_devices (campaign_id, id, user_id, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (campaign_id, id) DO UPDATE SET last_seen = excluded.last_seen \
+                     WHERE field_devices.user_id = excluded.user_id RETURNING user_id")
+                    .bind(campaign.0).bind(batch.device_id).bind(user.0).bind(now).bind(now)
+                    .fetch_optional(&mut *tx).await?;
+                if owner.is_none() {
+                    return Err($crate::error::StorageError::Conflict { what: "device", key: batch.device_id.to_string() });
+                }
+                // Receipts of records already stored, by whom.
+                let ids: Vec<uuid::Uuid> = batch.records.iter().map(|r| r.id).collect();
+                let mut receipts: std::collections::HashMap<uuid::Uuid, uuid::Uuid> = std::collections::HashMap::new();
+                for chunk in ids.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, user_id FROM field_receipts WHERE campaign_id = ");
+                    qb.push_bind(campaign.0);
+                    qb.push(" AND id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(uuid::Uuid, uuid::Uuid)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                    receipts.extend(rows);
+                }
+                let refs = Self::sync_refs(&mut tx, campaign, batch).await?;
+                let taken = |id: uuid::Uuid| Ack::Rejected {
+                    code: "record_id_taken".into(),
+                    message: format!("record {id} was uploaded by someone else"),
+                };
+                let mut acks: Vec<RecordAck> = Vec::with_capacity(batch.records.len());
+                let mut first: std::collections::HashMap<uuid::Uuid, Ack> = std::collections::HashMap::new();
+                let (mut stored, mut duplicates, mut rejected) = (0u64, 0u64, 0u64);
+                for r in &batch.records {
+                    let ack = if let Some(by) = receipts.get(&r.id) {
+                        if *by == user.0 { Ack::Duplicate } else { taken(r.id) }
+                    } else if let Some(earlier) = first.get(&r.id) {
+                        // The same record twice in one batch: answered like the first.
+                        match earlier {
+                            Ack::Stored | Ack::Duplicate => Ack::Duplicate,
+                            rejected @ Ack::Rejected { .. } => rejected.clone(),
+                        }
+                    } else {
+                        match refs.prepare(r, scope) {
+                            Err((code, message)) => Ack::Rejected { code: code.to_string(), message },
+                            Ok(prepared) => {
+                                if Self::write_record(&mut tx, campaign, user, batch.device_id, r, prepared, now).await? {
+                                    Ack::Stored
+                                } else {
+                                    // Stored meanwhile by a concurrent upload.
+                                    let by: Option<(uuid::Uuid,)> = sqlx::query_as(
+                                        "SELECT user_id FROM field_receipts WHERE campaign_id = $1 AND id = $2")
+                                        .bind(campaign.0).bind(r.id).fetch_optional(&mut *tx).await?;
+                                    if by.is_some_and(|(u,)| u == user.0) { Ack::Duplicate } else { taken(r.id) }
+                                }
+                            }
+                        }
+                    };
+                    match &ack {
+                        Ack::Stored => stored += 1,
+                        Ack::Duplicate => duplicates += 1,
+                        Ack::Rejected { .. } => rejected += 1,
+                    }
+                    first.entry(r.id).or_insert_with(|| ack.clone());
+                    acks.push(RecordAck { id: r.id, ack });
+                }
+                Self::write_audit(&mut tx, audit, Some(campaign.0), "field.sync", batch.device_id.to_string(),
+                    serde_json::json!({"records": batch.records.len(), "stored": stored, "duplicates": duplicates, "rejected": rejected})).await?;
+                tx.commit().await?;
+                Ok(acks)
+            }
+
+            async fn field_progress(&self, campaign: terrain_model::CampaignId, scope: &$crate::types::Scope)
+                -> $crate::error::Result<$crate::field::FieldProgress> {
+                let mut p = $crate::field::FieldProgress::default();
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT v.outcome, COUNT(*) FROM visits v WHERE v.campaign_id = ");
+                qb.push_bind(campaign.0);
+                Self::push_field_scope(&mut qb, "v", scope);
+                qb.push(" GROUP BY v.outcome");
+                let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                for (o, n) in rows {
+                    let n = u64::try_from(n).unwrap_or(0);
+                    p.visits += n;
+                    p.outcomes.insert(o, n);
+                }
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT COUNT(*) FROM (SELECT DISTINCT v.building_id, v.unit_id, v.door_number FROM visits v WHERE v.campaign_id = ");
+                qb.push_bind(campaign.0);
+                Self::push_field_scope(&mut qb, "v", scope);
+                qb.push(") d");
+                let (doors,): (i64,) = qb.build_query_as().fetch_one(&self.pool).await?;
+                p.doors_visited = u64::try_from(doors).unwrap_or(0);
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(DISTINCT v.user_id) FROM visits v WHERE v.campaign_id = ");
+                qb.push_bind(campaign.0);
+                Self::push_field_scope(&mut qb, "v", scope);
+                let (walkers,): (i64,) = qb.build_query_as().fetch_one(&self.pool).await?;
+                p.walkers = u64::try_from(walkers).unwrap_or(0);
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT r.version_id, COUNT(*) FROM responses r WHERE r.campaign_id = ");
+                qb.push_bind(campaign.0);
+                Self::push_field_scope(&mut qb, "r", scope);
+                qb.push(" GROUP BY r.version_id");
+                let rows: Vec<(uuid::Uuid, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                for (v, n) in rows {
+                    let n = u64::try_from(n).unwrap_or(0);
+                    p.responses += n;
+                    p.responses_by_version.insert(v, n);
+                }
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT COUNT(*) FROM recontacts c JOIN responses r ON r.campaign_id = c.campaign_id AND r.id = c.response_id \
+                     WHERE c.campaign_id = ");
+                qb.push_bind(campaign.0);
+                Self::push_field_scope(&mut qb, "r", scope);
+                let (n,): (i64,) = qb.build_query_as().fetch_one(&self.pool).await?;
+                p.recontacts = u64::try_from(n).unwrap_or(0);
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT COUNT(*) FROM door_flags f JOIN buildings b ON b.campaign_id = f.campaign_id AND b.id = f.building_id \
+                     JOIN addresses a ON a.campaign_id = b.campaign_id AND a.id = b.address_id WHERE f.campaign_id = ");
+                qb.push_bind(campaign.0);
+                Self::push_field_scope(&mut qb, "a", scope);
+                let (n,): (i64,) = qb.build_query_as().fetch_one(&self.pool).await?;
+                p.do_not_knock = u64::try_from(n).unwrap_or(0);
+                Ok(p)
+            }
+
+            async fn recontacts(&self, campaign: terrain_model::CampaignId) -> $crate::error::Result<Vec<$crate::field::Recontact>> {
+                let rows: Vec<(uuid::Uuid, String, Option<String>, Option<String>, Option<uuid::Uuid>, String, time::OffsetDateTime, time::Date)> =
+                    sqlx::query_as(
+                        "SELECT c.response_id, c.name, c.phone, c.email, c.address_id, c.statement, c.consented_at, r.collected_on \
+                         FROM recontacts c JOIN responses r ON r.campaign_id = c.campaign_id AND r.id = c.response_id \
+                         WHERE c.campaign_id = $1 ORDER BY c.response_id DESC")
+                    .bind(campaign.0).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(|(response_id, name, phone, email, address_id, statement, consented_at, collected_on)| {
+                    $crate::field::Recontact {
+                        response_id,
+                        contact: $crate::field::Contact { name, phone, email },
+                        address_id: address_id.map(terrain_model::AddressId),
+                        statement,
+                        consented_at,
+                        collected_on,
+                    }
+                }).collect())
+            }
+        }
+    };
+}
+
+pub(crate) use field_store;
