@@ -696,6 +696,7 @@ pub struct CheckedAnswers {
 pub enum Template {
     /// Eight open questions on the model of the 2016 Grande Marche, with the profile and the
     /// two consents.
+    #[serde(rename = "grande_marche_2016")]
     GrandeMarche2016,
 }
 

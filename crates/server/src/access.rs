@@ -64,6 +64,11 @@ requirements! {
     ReadTurfs => ReadTurfs, "see turfs";
     EditTurfs => EditTurfs, "cut and edit turfs";
     AssignTurfs => AssignTurfs, "hand turfs out";
+    ReadQuestionnaires => ReadQuestionnaires, "read questionnaires";
+    EditQuestionnaires => EditQuestionnaires, "write questionnaires";
+    FieldWork => FieldWork, "do field work";
+    ReadFieldProgress => ReadFieldProgress, "see field progress";
+    ReadContacts => ReadContacts, "see respondents' contact details";
 }
 
 /// A caller allowed to use capability `R` in the campaign named by the path's `{campaign}`.

@@ -117,6 +117,7 @@ impl From<StorageError> for ApiError {
                     "building" => "building_not_found",
                     "api token" => "token_not_found",
                     "turf" => "turf_not_found",
+                    "questionnaire" | "questionnaire version" => "questionnaire_not_found",
                     _ => "not_found",
                 };
                 let msg = if key.is_empty() {

@@ -23,6 +23,9 @@ pub mod volunteers;
 pub mod turf_plan;
 pub mod turfs;
 pub mod walk_sheet;
+// questionnaires and field work (issue 7)
+pub mod field;
+pub mod questionnaires;
 
 use crate::error::ErrorBody;
 use crate::state::AppState;
@@ -59,6 +62,8 @@ use utoipa_axum::routes;
         (name = "trainings", description = "Training sessions: registration, attendance, skills"),
         (name = "sorties", description = "Teams, canvassing sessions (sorties), calendars, the coordinator's week"),
         (name = "turfs", description = "Turfs and walk routes: cutting bureaux, editing, hand-outs, walk sheets"),
+        (name = "questionnaires", description = "Questionnaires and their versions: scripts, questions, consents"),
+        (name = "field", description = "Field work: packages for the phones, the exactly-once upload of visits and responses, progress"),
     )
 )]
 struct ApiDoc;
@@ -179,5 +184,17 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(turfs::release_turf))
         .routes(routes!(turfs::finish_turf))
         .routes(routes!(turfs::turf_versions))
+        .routes(routes!(
+            questionnaires::list_questionnaires,
+            questionnaires::create_questionnaire
+        ))
+        .routes(routes!(questionnaires::get_questionnaire))
+        .routes(routes!(questionnaires::save_draft))
+        .routes(routes!(questionnaires::publish))
+        .routes(routes!(questionnaires::questionnaire_kit))
+        .routes(routes!(field::package))
+        .routes(routes!(field::sync))
+        .routes(routes!(field::progress))
+        .routes(routes!(field::recontacts))
         .split_for_parts()
 }

@@ -34,6 +34,8 @@ struct Ctx {
     v: VolunteerFixture,
     /// Bureau 18-01's turfs and their stops.
     turfs: crate::turfs::TurfFixture,
+    /// A questionnaire of the campaign (issue 7).
+    questionnaire: String,
 }
 
 impl Ctx {
@@ -728,6 +730,92 @@ fn rows() -> Vec<Row> {
             body: none,
             expect: [401, 403, 200, 200, 403, 200, 200, 404],
         },
+        // Questionnaires and field work (issue 7).
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/questionnaires",
+            path: |x| format!("/campaigns/{}/questionnaires", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/questionnaires",
+            path: |x| format!("/campaigns/{}/questionnaires", x.c),
+            body: |_, _| Some(json!({"template": "grande_marche_2016"})),
+            expect: [401, 403, 403, 403, 403, 201, 201, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/questionnaires/{questionnaire}",
+            path: |x| format!("/campaigns/{}/questionnaires/{}", x.c, x.questionnaire),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::PUT,
+            op: "/campaigns/{campaign}/questionnaires/{questionnaire}/draft",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/questionnaires/{}/draft",
+                    x.c, x.questionnaire
+                )
+            },
+            body: |_, _| {
+                Some(
+                    json!({"definition": {"questions": [{"key": "avis", "text": "Votre avis ?", "kind": "open"}]}}),
+                )
+            },
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        // The director publishes the draft; there is none left when the admin tries.
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/questionnaires/{questionnaire}/publish",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/questionnaires/{}/publish",
+                    x.c, x.questionnaire
+                )
+            },
+            body: none,
+            expect: [401, 403, 403, 403, 403, 200, 422, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/questionnaire-kit",
+            path: |x| format!("/campaigns/{}/questionnaire-kit", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/field/package",
+            path: |x| format!("/campaigns/{}/field/package?territory={}", x.c, x.b1801),
+            body: none,
+            expect: [401, 200, 200, 200, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/field/sync",
+            path: |x| format!("/campaigns/{}/field/sync", x.c),
+            body: |_, _| Some(json!({"device_id": uuid::Uuid::now_v7(), "records": []})),
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/field/progress",
+            path: |x| format!("/campaigns/{}/field/progress", x.c),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/field/recontacts",
+            path: |x| format!("/campaigns/{}/field/recontacts", x.c),
+            body: none,
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
         // Last: it ends the sessions.
         Row {
             method: Method::POST,
@@ -824,6 +912,18 @@ async fn run_matrix(app: &TestApp) {
         director_token,
         v: volunteer_fixture(app).await,
         turfs,
+        questionnaire: app
+            .store
+            .create_questionnaire(
+                &terrain_store::Audit::cli(),
+                app.fx.campaign,
+                "Matrice",
+                &terrain_model::Template::GrandeMarche2016.questionnaire(),
+            )
+            .await
+            .unwrap()
+            .id
+            .to_string(),
     };
     let mut failures = Vec::new();
     for row in &rows {

@@ -1,0 +1,740 @@
+//! Field work: the package a walker's phone downloads (stops, buildings and doors, a map drawn
+//! from GeoJSON, the published questionnaires and their scripts), the upload of what the phone
+//! recorded (exactly once: see [`terrain_store::FieldStore::apply_sync`]), the progress of the
+//! field, and the contact details of respondents who asked to be recontacted.
+
+use super::dto::KindDto;
+use super::extract::{ApiJson, ApiQuery};
+use super::questionnaires::{CodeDto, profile_codes};
+use crate::access::{Authorized, FieldWork, ReadContacts, ReadFieldProgress};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use terrain_model::{
+    AddressId, Answer, BuildingId, Door, Outcome, TerritoryId, TerritoryKind, UnitId,
+};
+use terrain_store::{
+    Ack, Contact, FieldRecord, NewResponse, NewVisit, PackageStop, RecordAck, RecordBody, Scope,
+    StorageError, SyncBatch,
+};
+use time::{Date, OffsetDateTime};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// The most stops in one package: more means choosing a smaller territory (a bureau de vote).
+pub const MAX_PACKAGE_STOPS: u32 = 1500;
+
+/// What happened at a door.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeDto {
+    NotHome,
+    Refused,
+    Conversation,
+    QuestionnaireDone,
+    ComeBackLater,
+    DoNotKnock,
+}
+
+impl From<Outcome> for OutcomeDto {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::NotHome => OutcomeDto::NotHome,
+            Outcome::Refused => OutcomeDto::Refused,
+            Outcome::Conversation => OutcomeDto::Conversation,
+            Outcome::QuestionnaireDone => OutcomeDto::QuestionnaireDone,
+            Outcome::ComeBackLater => OutcomeDto::ComeBackLater,
+            Outcome::DoNotKnock => OutcomeDto::DoNotKnock,
+        }
+    }
+}
+
+impl From<OutcomeDto> for Outcome {
+    fn from(o: OutcomeDto) -> Self {
+        match o {
+            OutcomeDto::NotHome => Outcome::NotHome,
+            OutcomeDto::Refused => Outcome::Refused,
+            OutcomeDto::Conversation => Outcome::Conversation,
+            OutcomeDto::QuestionnaireDone => Outcome::QuestionnaireDone,
+            OutcomeDto::ComeBackLater => Outcome::ComeBackLater,
+            OutcomeDto::DoNotKnock => Outcome::DoNotKnock,
+        }
+    }
+}
+
+/// A door: `{"number": 3}` (the 3rd of the building's counted doors) or `{"unit": "<uuid>"}`
+/// (a named door).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DoorDto {
+    Unit(Uuid),
+    Number(u32),
+}
+
+impl From<Door> for DoorDto {
+    fn from(d: Door) -> Self {
+        match d {
+            Door::Unit(u) => DoorDto::Unit(u.0),
+            Door::Number(n) => DoorDto::Number(n),
+        }
+    }
+}
+
+impl From<DoorDto> for Door {
+    fn from(d: DoorDto) -> Self {
+        match d {
+            DoorDto::Unit(u) => Door::Unit(UnitId(u)),
+            DoorDto::Number(n) => Door::Number(n),
+        }
+    }
+}
+
+/// What is known of a door.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DoorStatusDto {
+    pub door: DoorDto,
+    pub last_outcome: Option<OutcomeDto>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_at: Option<OffsetDateTime>,
+    /// Never knock here again.
+    pub do_not_knock: bool,
+}
+
+/// A named door.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitDto {
+    pub id: Uuid,
+    pub floor: Option<i32>,
+    pub label: String,
+}
+
+/// A building of a stop.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuildingDto {
+    pub id: Uuid,
+    /// `Bât. A`; empty for the only building of an address.
+    pub label: String,
+    /// How many doors it has (estimated, or counted by a walker): doors `1`…`doors`.
+    pub doors: u32,
+    /// Named doors, beside the counted ones.
+    pub units: Vec<UnitDto>,
+    /// The doors with something recorded.
+    pub door_status: Vec<DoorStatusDto>,
+}
+
+/// One stop of the walk.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StopDto {
+    /// Position in the walk (by street and number until turfs give a walking order).
+    pub order: u32,
+    pub address_id: Uuid,
+    /// `12 bis Rue Ordener`.
+    pub label: String,
+    pub postcode: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    pub bureau_id: Option<Uuid>,
+    pub iris_id: Option<Uuid>,
+    pub buildings: Vec<BuildingDto>,
+}
+
+impl StopDto {
+    fn new(order: u32, s: PackageStop) -> Self {
+        let label = s.address.label();
+        let f = s.address.fields;
+        Self {
+            order,
+            address_id: s.address.id.0,
+            label,
+            postcode: f.postcode,
+            lon: f.lon,
+            lat: f.lat,
+            bureau_id: f.bureau_id.map(|t| t.0),
+            iris_id: f.iris_id.map(|t| t.0),
+            buildings: s
+                .buildings
+                .into_iter()
+                .map(|b| BuildingDto {
+                    id: b.building.id.0,
+                    label: b.building.label,
+                    doors: b.building.doors,
+                    units: b
+                        .units
+                        .into_iter()
+                        .map(|u| UnitDto {
+                            id: u.id.0,
+                            floor: u.floor,
+                            label: u.label,
+                        })
+                        .collect(),
+                    door_status: b
+                        .doors
+                        .into_iter()
+                        .map(|d| DoorStatusDto {
+                            door: d.door.into(),
+                            last_outcome: d.last_outcome.map(Into::into),
+                            last_at: d.last_at,
+                            do_not_knock: d.do_not_knock,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The territory a package covers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PackageTerritoryDto {
+    pub id: Uuid,
+    pub kind: KindDto,
+    pub code: String,
+    pub name: String,
+}
+
+/// A published questionnaire, as the phone needs it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PackageQuestionnaireDto {
+    pub questionnaire_id: Uuid,
+    pub name: String,
+    /// Responses are sent with this version id.
+    pub version_id: Uuid,
+    pub number: u32,
+    /// The script and the questions (see `VersionDto.definition`).
+    #[schema(value_type = Object)]
+    pub definition: serde_json::Value,
+}
+
+/// Everything a walker needs for a day without network.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PackageDto {
+    pub campaign_id: Uuid,
+    pub territory: PackageTerritoryDto,
+    #[serde(with = "time::serde::rfc3339")]
+    pub made_at: OffsetDateTime,
+    /// The turf, when the package is a turf's: its stops are then in walking order.
+    pub turf_id: Option<Uuid>,
+    pub stops: Vec<StopDto>,
+    /// A GeoJSON `FeatureCollection` of the territory's contours (WGS84), drawn without tiles.
+    #[schema(value_type = Object)]
+    pub map: serde_json::Value,
+    pub questionnaires: Vec<PackageQuestionnaireDto>,
+    /// The codes and labels of the profile fields.
+    pub profile_codes: BTreeMap<String, Vec<CodeDto>>,
+}
+
+/// Which territory to download.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PackageParams {
+    /// A territory inside one's own: a bureau de vote, an IRIS, or a small commune.
+    pub territory: Uuid,
+}
+
+/// The package of a territory: its stops by street and number with their buildings, doors and
+/// what is known of them, its map, the published questionnaires.
+#[utoipa::path(get, path = "/campaigns/{campaign}/field/package", tag = "field",
+    params(("campaign" = Uuid, Path), PackageParams),
+    responses((status = 200, body = PackageDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 422, description = "`package_too_large`: choose a bureau de vote", body = ErrorBody)))]
+pub async fn package(
+    State(state): State<AppState>,
+    auth: Authorized<FieldWork>,
+    ApiQuery(p): ApiQuery<PackageParams>,
+) -> ApiResult<Json<PackageDto>> {
+    let c = auth.campaign.id;
+    let t = state.store.territory(c, TerritoryId(p.territory)).await?;
+    auth.check_territory(&t)?;
+    let stops = state
+        .store
+        .package_stops(c, &t.path, MAX_PACKAGE_STOPS + 1)
+        .await?;
+    if stops.len() > MAX_PACKAGE_STOPS as usize {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "package_too_large",
+            format!(
+                "{} has more than {MAX_PACKAGE_STOPS} addresses: choose a bureau de vote inside it",
+                t.name
+            ),
+        ));
+    }
+    let kind = if t.kind == TerritoryKind::Iris {
+        TerritoryKind::Iris
+    } else {
+        TerritoryKind::Bureau
+    };
+    let shapes = state
+        .store
+        .shapes(c, kind, &Scope::Within(vec![t.path.clone()]))
+        .await?;
+    let features: Vec<serde_json::Value> = shapes
+        .into_iter()
+        .filter_map(|s| {
+            let geometry: serde_json::Value = serde_json::from_str(&s.geometry).ok()?;
+            Some(serde_json::json!({
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {"code": s.code, "name": s.name, "kind": s.kind.as_str()},
+            }))
+        })
+        .collect();
+    let questionnaires = state
+        .store
+        .published_questionnaires(c)
+        .await?
+        .into_iter()
+        .map(|(name, v)| {
+            Ok(PackageQuestionnaireDto {
+                questionnaire_id: v.questionnaire_id,
+                name,
+                version_id: v.id,
+                number: v.number,
+                definition: serde_json::to_value(&v.questionnaire).map_err(ApiError::internal)?,
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(PackageDto {
+        campaign_id: c.0,
+        territory: PackageTerritoryDto {
+            id: t.id.0,
+            kind: t.kind.into(),
+            code: t.code,
+            name: t.name,
+        },
+        made_at: OffsetDateTime::now_utc(),
+        turf_id: None,
+        stops: stops
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| StopDto::new(i as u32 + 1, s))
+            .collect(),
+        map: serde_json::json!({"type": "FeatureCollection", "features": features}),
+        questionnaires,
+        profile_codes: profile_codes(),
+    }))
+}
+
+/// How to reach a respondent who asked to be recontacted.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct ContactDto {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// What a record says, by `kind`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordBodyDto {
+    /// A door visited (an append-only event).
+    Visit {
+        address_id: Uuid,
+        building_id: Uuid,
+        /// The door; absent for the building as a whole.
+        door: Option<DoorDto>,
+        outcome: OutcomeDto,
+        turf_id: Option<Uuid>,
+        /// `[lon, lat]`, only with the walker's consent to be located.
+        position: Option<[f64; 2]>,
+    },
+    /// An answered questionnaire. The address only finds the bureau and IRIS: it is not kept.
+    Response {
+        version_id: Uuid,
+        address_id: Uuid,
+        /// By question key: text, list of choices, number or yes/no (`true`/`false`).
+        #[schema(value_type = Object)]
+        answers: BTreeMap<String, serde_json::Value>,
+        /// Only when the respondent agreed to be recontacted.
+        contact: Option<ContactDto>,
+    },
+    /// A door found at a building (the record's id becomes the door's id).
+    Unit {
+        building_id: Uuid,
+        floor: Option<i32>,
+        label: String,
+    },
+    /// The building's doors, counted.
+    DoorCount { building_id: Uuid, doors: u32 },
+}
+
+/// A record made on the phone.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FieldRecordDto {
+    /// A UUIDv7 made by the phone: sending the record again is harmless.
+    pub id: Uuid,
+    /// When, by the phone's clock (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    #[serde(flatten)]
+    pub body: RecordBodyDto,
+}
+
+/// A batch of records from one phone.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SyncBatchDto {
+    /// Made by the phone once; bound to the first walker who uploads with it.
+    pub device_id: Uuid,
+    /// At most 500. A record that cannot be read is rejected alone, with its reason.
+    #[schema(value_type = Vec<FieldRecordDto>)]
+    pub records: Vec<serde_json::Value>,
+}
+
+/// What became of a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AckStatusDto {
+    /// Stored now.
+    Stored,
+    /// Stored by an earlier upload: nothing changed.
+    Duplicate,
+    /// Not stored (`code`, `message` say why); sending it again gives the same answer.
+    Rejected,
+}
+
+/// The acknowledgement of one record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AckDto {
+    pub id: Uuid,
+    pub status: AckStatusDto,
+    /// `building_not_found`, `address_not_found`, `out_of_scope`, `questionnaire_not_found`,
+    /// `questionnaire_not_published`, `invalid_answers`, `contact_without_consent`,
+    /// `record_id_taken`, `invalid_record`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl From<RecordAck> for AckDto {
+    fn from(a: RecordAck) -> Self {
+        let (status, code, message) = match a.ack {
+            Ack::Stored => (AckStatusDto::Stored, None, None),
+            Ack::Duplicate => (AckStatusDto::Duplicate, None, None),
+            Ack::Rejected { code, message } => (AckStatusDto::Rejected, Some(code), Some(message)),
+        };
+        Self {
+            id: a.id,
+            status,
+            code,
+            message,
+        }
+    }
+}
+
+/// The answer to a batch: one acknowledgement per record, in the batch's order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncResultDto {
+    pub acks: Vec<AckDto>,
+    pub stored: u32,
+    pub duplicates: u32,
+    pub rejected: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub server_time: OffsetDateTime,
+}
+
+fn rejected(id: Uuid, code: &str, message: String) -> RecordAck {
+    RecordAck {
+        id,
+        ack: Ack::Rejected {
+            code: code.into(),
+            message,
+        },
+    }
+}
+
+/// Reads one record: `Err` with its acknowledgement when it cannot be read.
+fn read_record(i: usize, raw: serde_json::Value) -> ApiResult<Result<FieldRecord, RecordAck>> {
+    let Some(id) = raw
+        .get("id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse::<Uuid>().ok())
+    else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_record",
+            format!("records[{i}] has no id (a UUID): it cannot be acknowledged"),
+        ));
+    };
+    if id.get_version_num() != 7 {
+        return Ok(Err(rejected(
+            id,
+            "invalid_record",
+            "the record id must be a UUIDv7".into(),
+        )));
+    }
+    let dto: FieldRecordDto = match serde_json::from_value(raw) {
+        Ok(d) => d,
+        Err(e) => {
+            return Ok(Err(rejected(
+                id,
+                "invalid_record",
+                format!("records[{i}]: {e}"),
+            )));
+        }
+    };
+    let body = match dto.body {
+        RecordBodyDto::Visit {
+            address_id,
+            building_id,
+            door,
+            outcome,
+            turf_id,
+            position,
+        } => RecordBody::Visit(NewVisit {
+            address_id: AddressId(address_id),
+            building_id: BuildingId(building_id),
+            door: door.map(Into::into),
+            outcome: outcome.into(),
+            turf_id,
+            position,
+        }),
+        RecordBodyDto::Response {
+            version_id,
+            address_id,
+            answers,
+            contact,
+        } => {
+            let mut parsed = BTreeMap::new();
+            for (k, v) in answers {
+                match serde_json::from_value::<Answer>(v) {
+                    Ok(a) => {
+                        parsed.insert(k, a);
+                    }
+                    Err(_) => {
+                        return Ok(Err(rejected(
+                            id,
+                            "invalid_answers",
+                            format!(
+                                "answer to {k:?}: expected text, a list of texts, a whole number or true/false"
+                            ),
+                        )));
+                    }
+                }
+            }
+            RecordBody::Response(NewResponse {
+                version_id,
+                address_id: AddressId(address_id),
+                answers: parsed,
+                contact: contact.map(|c| Contact {
+                    name: c.name,
+                    phone: c.phone,
+                    email: c.email,
+                }),
+            })
+        }
+        RecordBodyDto::Unit {
+            building_id,
+            floor,
+            label,
+        } => RecordBody::Unit {
+            building_id: BuildingId(building_id),
+            floor,
+            label,
+        },
+        RecordBodyDto::DoorCount { building_id, doors } => RecordBody::DoorCount {
+            building_id: BuildingId(building_id),
+            doors,
+        },
+    };
+    Ok(Ok(FieldRecord {
+        id,
+        at: dto.at,
+        body,
+    }))
+}
+
+/// Uploads records made on a phone. Idempotent: a replayed batch changes nothing and is
+/// acknowledged again; the phone forgets a record only once it is acknowledged.
+#[utoipa::path(post, path = "/campaigns/{campaign}/field/sync", tag = "field",
+    params(("campaign" = Uuid, Path)), request_body = SyncBatchDto,
+    responses((status = 200, body = SyncResultDto), (status = 401, body = ErrorBody),
+              (status = 403, description = "`device_not_yours`: the device id belongs to another walker", body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 422, description = "`invalid_record` (a record without an id) or `invalid_input` (more than 500 records)", body = ErrorBody)))]
+pub async fn sync(
+    State(state): State<AppState>,
+    auth: Authorized<FieldWork>,
+    ApiJson(body): ApiJson<SyncBatchDto>,
+) -> ApiResult<Json<SyncResultDto>> {
+    if body.records.len() > terrain_store::MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            format!(
+                "send at most {} records per batch",
+                terrain_store::MAX_BATCH
+            ),
+        ));
+    }
+    let mut slots: Vec<Option<RecordAck>> = Vec::with_capacity(body.records.len());
+    let mut records = Vec::with_capacity(body.records.len());
+    for (i, raw) in body.records.into_iter().enumerate() {
+        match read_record(i, raw)? {
+            Ok(r) => {
+                slots.push(None);
+                records.push(r);
+            }
+            Err(ack) => slots.push(Some(ack)),
+        }
+    }
+    let acks = match state
+        .store
+        .apply_sync(
+            &auth.audit(),
+            auth.campaign.id,
+            auth.user_id(),
+            &auth.scope,
+            &SyncBatch {
+                device_id: body.device_id,
+                records,
+            },
+        )
+        .await
+    {
+        Ok(a) => a,
+        Err(StorageError::Conflict { what: "device", .. }) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "device_not_yours",
+                "this device id was used by another walker: the app makes a new one after signing in again",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut stored = acks.into_iter();
+    let mut out = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let ack = match slot {
+            Some(a) => a,
+            None => stored
+                .next()
+                .ok_or_else(|| ApiError::internal("fewer acknowledgements than records"))?,
+        };
+        out.push(AckDto::from(ack));
+    }
+    let count = |s: AckStatusDto| out.iter().filter(|a| a.status == s).count() as u32;
+    Ok(Json(SyncResultDto {
+        stored: count(AckStatusDto::Stored),
+        duplicates: count(AckStatusDto::Duplicate),
+        rejected: count(AckStatusDto::Rejected),
+        acks: out,
+        server_time: OffsetDateTime::now_utc(),
+    }))
+}
+
+/// Which part of one's territory to count.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProgressParams {
+    /// A territory inside one's own (default: all of one's territory).
+    pub territory: Option<Uuid>,
+}
+
+/// Field progress inside a scope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProgressDto {
+    pub visits: u64,
+    /// Visits by outcome (`not_home`, `refused`…).
+    pub outcomes: BTreeMap<String, u64>,
+    pub doors_visited: u64,
+    pub responses: u64,
+    /// Responses by questionnaire version id.
+    pub responses_by_version: BTreeMap<String, u64>,
+    pub do_not_knock: u64,
+    pub recontacts: u64,
+    pub walkers: u64,
+}
+
+/// Visits, outcomes and responses inside one's territory (or a part of it).
+#[utoipa::path(get, path = "/campaigns/{campaign}/field/progress", tag = "field",
+    params(("campaign" = Uuid, Path), ProgressParams),
+    responses((status = 200, body = FieldProgressDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn progress(
+    State(state): State<AppState>,
+    auth: Authorized<ReadFieldProgress>,
+    ApiQuery(p): ApiQuery<ProgressParams>,
+) -> ApiResult<Json<FieldProgressDto>> {
+    let scope = match p.territory {
+        None => auth.scope.clone(),
+        Some(t) => {
+            let t = state
+                .store
+                .territory(auth.campaign.id, TerritoryId(t))
+                .await?;
+            auth.check_territory(&t)?;
+            Scope::Within(vec![t.path])
+        }
+    };
+    let p = state.store.field_progress(auth.campaign.id, &scope).await?;
+    Ok(Json(FieldProgressDto {
+        visits: p.visits,
+        outcomes: p.outcomes,
+        doors_visited: p.doors_visited,
+        responses: p.responses,
+        responses_by_version: p
+            .responses_by_version
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        do_not_knock: p.do_not_knock,
+        recontacts: p.recontacts,
+        walkers: p.walkers,
+    }))
+}
+
+/// A respondent who asked to be recontacted, with what they agreed to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecontactDto {
+    pub response_id: Uuid,
+    pub contact: ContactDto,
+    /// The address it was collected at, when known.
+    pub address: Option<String>,
+    /// The consent, word for word.
+    pub statement: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub consented_at: OffsetDateTime,
+    #[serde(with = "terrain_model::campaign::iso_date")]
+    #[schema(value_type = String, format = Date)]
+    pub collected_on: Date,
+}
+
+/// Respondents who agreed to be recontacted (the direction only), newest first.
+#[utoipa::path(get, path = "/campaigns/{campaign}/field/recontacts", tag = "field",
+    params(("campaign" = Uuid, Path)),
+    responses((status = 200, body = Vec<RecontactDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn recontacts(
+    State(state): State<AppState>,
+    auth: Authorized<ReadContacts>,
+) -> ApiResult<Json<Vec<RecontactDto>>> {
+    let list = state.store.recontacts(auth.campaign.id).await?;
+    let mut out = Vec::with_capacity(list.len());
+    for r in list {
+        let address = match r.address_id {
+            Some(a) => match state.store.address(auth.campaign.id, a).await {
+                Ok(a) => Some(a.label()),
+                Err(StorageError::NotFound { .. }) => None,
+                Err(e) => return Err(e.into()),
+            },
+            None => None,
+        };
+        out.push(RecontactDto {
+            response_id: r.response_id,
+            contact: ContactDto {
+                name: r.contact.name,
+                phone: r.contact.phone,
+                email: r.contact.email,
+            },
+            address,
+            statement: r.statement,
+            consented_at: r.consented_at,
+            collected_on: r.collected_on,
+        });
+    }
+    Ok(Json(out))
+}
