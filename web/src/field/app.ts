@@ -3,9 +3,9 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setCsrfToken, type Session } from '../lib/api';
-import { formatDateTime, t } from '../i18n';
+import { t } from '../i18n';
 import { clearProfile, codeFromHash, loadProfile, profileOf, saveProfile, type Profile } from './state';
-import { NextSorties } from './sorties';
+import { Walker } from './walk';
 
 function useOnline(): boolean {
   const [online, setOnline] = useState(navigator.onLine);
@@ -35,6 +35,7 @@ export function FieldApp() {
   const [profile, setProfile] = useState<Profile | null>(loadProfile());
   const [checked, setChecked] = useState(false);
   const online = useOnline();
+  const offlineReady = useOfflineReady();
 
   useEffect(() => {
     api
@@ -55,6 +56,18 @@ export function FieldApp() {
       .finally(() => setChecked(true));
   }, [online]);
 
+  const signOut = async () => {
+    try {
+      await api.logout();
+    } catch {
+      // Offline: the session dies with its cookie's expiry; the phone forgets it now.
+    }
+    setCsrfToken(null);
+    clearProfile();
+    setProfile(null);
+    history.replaceState(null, '', '/field/');
+  };
+
   const signedIn = (s: Session) => {
     setCsrfToken(s.csrf_token);
     const p = profileOf(s);
@@ -71,7 +84,7 @@ export function FieldApp() {
       </header>
       <main>
         ${profile
-          ? html`<${Home} profile=${profile} online=${online} />`
+          ? html`<${Walker} profile=${profile} online=${online} offlineReady=${offlineReady} onSignOut=${signOut} />`
           : checked || !online
             ? html`<${Join} online=${online} onJoined=${signedIn} />`
             : html`<p class="muted center">${t('common.loading')}</p>`}
@@ -127,24 +140,4 @@ function Join({ online, onJoined }: { online: boolean; onJoined: (s: Session) =>
       <button type="submit" class="primary big" disabled=${busy || !online}>${staff ? t('login.submit') : t('field.join.submit')}</button>
       <button type="button" class="link" onClick=${() => setStaff(!staff)}>${staff ? t('field.join.title') : t('field.staff')}</button>
     </form>`;
-}
-
-function Home({ profile, online }: { profile: Profile; online: boolean }) {
-  const ready = useOfflineReady();
-  return html`
-    <section>
-      <h1>${t('field.home.hello', { name: profile.name })}</h1>
-      <div class="panel">
-        <div class="label">${t('field.home.campaign')}</div>
-        <div class="strong">${profile.campaign ?? '—'}</div>
-        <div class="label">${t('field.home.territory')}</div>
-        <div class="strong">${profile.territories.join(', ') || '—'}</div>
-      </div>
-      <${NextSorties} online=${online} />
-      <p class=${`status ${ready ? 'ok' : 'muted'}`} data-testid="offline-ready">
-        ${ready ? t('field.home.offlineReady') : t('field.home.offlineNotReady')}
-      </p>
-      <p class="muted small">${t('field.home.lastSync', { when: formatDateTime(profile.savedAt) })}</p>
-      <p class="muted small">${t('field.home.install')}</p>
-    </section>`;
 }

@@ -87,6 +87,11 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+/** Whether a write would carry an anti-CSRF token (an app opened offline has none yet). */
+export function hasCsrfToken(): boolean {
+  return csrfToken !== null;
+}
+
 /** Calls the API; `body` is sent as JSON. */
 export async function request<T>(method: string, path: string, body?: unknown, fetchImpl: typeof fetch = fetch): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };

@@ -185,6 +185,12 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
         )
         .await?;
     let turfs = super::demo_turfs::seed_turfs(store, &audit, &campaign, walker18, coord18).await?;
+    // The questionnaire walkers fill in: the Grande Marche template, published.
+    let gm = terrain_model::Template::GrandeMarche2016;
+    let q = store
+        .create_questionnaire(&audit, campaign.id, gm.name(), &gm.questionnaire())
+        .await?;
+    store.publish_draft(&audit, campaign.id, q.id).await?;
     Ok(DemoSeed {
         campaign,
         invite_code,

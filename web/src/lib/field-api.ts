@@ -1,0 +1,70 @@
+// The API of questionnaires and field work (issue 7), beside the foundation's in api.ts.
+import { request, type Kind } from './api';
+import type { Definition } from './questionnaire';
+
+export type Outcome = 'not_home' | 'refused' | 'conversation' | 'questionnaire_done' | 'come_back_later' | 'do_not_knock';
+export const OUTCOMES: Outcome[] = ['not_home', 'refused', 'conversation', 'questionnaire_done', 'come_back_later', 'do_not_knock'];
+
+export type VersionStatus = 'draft' | 'published' | 'retired';
+export interface Version {
+  id: string; questionnaire_id: string; number: number; status: VersionStatus;
+  definition: Definition; created_at: string; published_at: string | null;
+}
+export interface QuestionnaireInfo { id: string; name: string; created_at: string; versions: Version[] }
+export interface Kit {
+  templates: { id: string; name: string; definition: Definition }[];
+  profile_codes: Record<string, { value: string; label: string }[]>;
+}
+
+export interface DoorRef { number?: number; unit?: string }
+export interface DoorStatus { door: DoorRef; last_outcome: Outcome | null; last_at: string | null; do_not_knock: boolean }
+export interface PackageUnit { id: string; floor: number | null; label: string }
+export interface PackageBuilding { id: string; label: string; doors: number; units: PackageUnit[]; door_status: DoorStatus[] }
+export interface Stop {
+  order: number; address_id: string; label: string; postcode: string | null; lon: number; lat: number;
+  bureau_id: string | null; iris_id: string | null; buildings: PackageBuilding[];
+}
+export interface PackageQuestionnaire { questionnaire_id: string; name: string; version_id: string; number: number; definition: Definition }
+export interface GeoFeature { type: 'Feature'; geometry: { type: string; coordinates: unknown }; properties: Record<string, unknown> }
+export interface Package {
+  campaign_id: string;
+  territory: { id: string; kind: Kind; code: string; name: string };
+  made_at: string;
+  turf_id: string | null;
+  stops: Stop[];
+  map: { type: 'FeatureCollection'; features: GeoFeature[] };
+  questionnaires: PackageQuestionnaire[];
+  profile_codes: Record<string, { value: string; label: string }[]>;
+}
+
+export interface Ack { id: string; status: 'stored' | 'duplicate' | 'rejected'; code?: string; message?: string }
+export interface SyncResult { acks: Ack[]; stored: number; duplicates: number; rejected: number; server_time: string }
+export interface Progress {
+  visits: number; outcomes: Record<string, number>; doors_visited: number; responses: number;
+  responses_by_version: Record<string, number>; do_not_knock: number; recontacts: number; walkers: number;
+}
+export interface Recontact {
+  response_id: string; contact: { name: string; phone: string | null; email: string | null };
+  address: string | null; statement: string; consented_at: string; collected_on: string;
+}
+
+const c = (id: string) => `/campaigns/${encodeURIComponent(id)}`;
+
+/** The endpoints of questionnaires and field work, typed. */
+export const fieldApi = {
+  questionnaires: (campaign: string) => request<QuestionnaireInfo[]>('GET', `${c(campaign)}/questionnaires`),
+  questionnaire: (campaign: string, id: string) => request<QuestionnaireInfo>('GET', `${c(campaign)}/questionnaires/${id}`),
+  createQuestionnaire: (campaign: string, body: { name?: string; template?: string; definition?: Definition }) =>
+    request<QuestionnaireInfo>('POST', `${c(campaign)}/questionnaires`, body),
+  saveDraft: (campaign: string, id: string, body: { name?: string; definition: Definition }) =>
+    request<Version>('PUT', `${c(campaign)}/questionnaires/${id}/draft`, body),
+  publish: (campaign: string, id: string) => request<Version>('POST', `${c(campaign)}/questionnaires/${id}/publish`),
+  kit: (campaign: string) => request<Kit>('GET', `${c(campaign)}/questionnaire-kit`),
+  package: (campaign: string, territory: string) =>
+    request<Package>('GET', `${c(campaign)}/field/package?territory=${encodeURIComponent(territory)}`),
+  sync: (campaign: string, body: { device_id: string; records: unknown[] }, fetchImpl?: typeof fetch) =>
+    request<SyncResult>('POST', `${c(campaign)}/field/sync`, body, fetchImpl),
+  progress: (campaign: string, territory?: string) =>
+    request<Progress>('GET', `${c(campaign)}/field/progress${territory ? `?territory=${encodeURIComponent(territory)}` : ''}`),
+  recontacts: (campaign: string) => request<Recontact[]>('GET', `${c(campaign)}/field/recontacts`),
+};
