@@ -4,7 +4,7 @@
 // visits and 10 responses. Replaying the same batch afterwards changes nothing.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PASSWORD, PHONE, launch, shot, startDemo } from './harness.mjs';
+import { DESKTOP, PASSWORD, PHONE, launch, shot, startDemo } from './harness.mjs';
 
 let demo;
 let chrome;
@@ -66,7 +66,16 @@ async function fillQuestionnaire(page, n) {
   await page.locator('.survey .postcode').fill('75018');
   await page.getByRole('button', { name: 'Suivant' }).click();
   await page.getByRole('heading', { name: /recontacté/ }).waitFor();
-  await page.getByRole('button', { name: 'Non', exact: true }).click();
+  if (n === 9) {
+    // The last respondent asks to be recontacted: the contact details go apart.
+    await page.getByRole('button', { name: 'Oui', exact: true }).click();
+    await page.getByLabel('Nom ou prénom').fill('Mme Diallo');
+    await page.getByLabel('Téléphone').fill('06 11 22 33 44');
+    await shot(page, 'field-survey-contact-phone');
+    await page.getByRole('button', { name: 'Suivant' }).click();
+  } else {
+    await page.getByRole('button', { name: 'Non', exact: true }).click();
+  }
   await page.getByTestId('survey-save').click();
 }
 
@@ -180,5 +189,21 @@ test('a day offline is uploaded exactly once', async () => {
   const after = await serverProgress();
   assert.equal(after.visits, 30);
   assert.equal(after.responses, 10);
+  assert.equal(after.recontacts, 1);
   await context.close();
+
+  // The director follows the field from the dashboard.
+  const desk = await chrome.browser.newPage({ viewport: DESKTOP });
+  await desk.goto(`${demo.base}/`);
+  await desk.getByLabel('Adresse e-mail').fill('directrice@terrain.demo');
+  await desk.getByLabel('Mot de passe').fill(PASSWORD);
+  await desk.getByRole('button', { name: 'Se connecter' }).click();
+  await desk.getByRole('heading', { name: /Paris 2027/ }).waitFor();
+  await desk.goto(`${demo.base}/#/field`);
+  await desk.getByTestId('visits').filter({ hasText: '30' }).waitFor();
+  assert.equal(await desk.getByTestId('responses').innerText(), '10');
+  await desk.getByRole('button', { name: 'Afficher les coordonnées' }).click();
+  await desk.getByRole('cell', { name: 'Mme Diallo' }).waitFor();
+  await shot(desk, 'dashboard-field-progress-desktop');
+  await desk.close();
 });

@@ -20,9 +20,11 @@ import { Volunteers } from './volunteers';
 import { Trainings } from './trainings';
 import { Sorties } from './sorties';
 import { TurfsPage } from './turfs';
+import { Questionnaires } from './questionnaires';
+import { FieldProgress } from './field';
 
 const PAGES: Page[] = [
-  'overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'turfs', 'team', 'invites',
+  'overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'turfs', 'questionnaires', 'field', 'team', 'invites',
   'volunteers', 'trainings', 'sorties', 'imports', 'audit',
 ];
 /** Pages reached from another page, not from the navigation. */
@@ -175,6 +177,12 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       break;
     case 'turfs':
       content = html`<${TurfsPage} mine=${mine} selected=${route.arg} />`;
+      break;
+    case 'questionnaires':
+      content = html`<${Questionnaires} mine=${mine} selected=${route.arg} />`;
+      break;
+    case 'field':
+      content = html`<${FieldProgress} mine=${mine} />`;
       break;
     default:
       content = html`<${Overview} mine=${mine} />`;

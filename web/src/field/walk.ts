@@ -183,7 +183,9 @@ function Home({ profile, pkg, sync, syncer, db, online, offlineReady, onSignOut 
       </div>
       <div class="panel">
         <div class="label">${t('sync.title')}</div>
-        <p>${sync.waiting > 0 ? t('sync.waiting', { n: sync.waiting }) : t('sync.allSent')}</p>
+        <p class="strong-line" data-testid="sync-waiting" data-waiting=${sync.waiting}>${sync.syncing
+          ? t('sync.sending')
+          : sync.waiting > 0 ? t('sync.waiting', { n: sync.waiting }) : t('sync.allSent')}</p>
         ${!online && sync.waiting > 0
           ? html`<p class="muted">${t('sync.offline')}</p>`
           : sync.lastError && html`<p class="error">${t(errorKey[sync.lastError] ?? 'sync.errorServer')}</p>`}

@@ -4,13 +4,14 @@ import type { Role } from './api';
 
 export type Page =
   | 'overview' | 'territories' | 'map' | 'targeting' | 'experiment' | 'survey' | 'team' | 'invites' | 'imports' | 'audit'
-  | 'volunteers' | 'trainings' | 'sorties' | 'turfs';
+  | 'volunteers' | 'trainings' | 'sorties' | 'turfs'
+  | 'questionnaires' | 'field';
 
 const PAGES_BY_ROLE: Record<Role, Page[]> = {
-  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs'],
-  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs'],
-  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites', 'volunteers', 'trainings', 'sorties', 'turfs'],
-  trainer: ['overview', 'territories', 'map', 'team', 'invites', 'volunteers', 'trainings', 'turfs'],
+  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field'],
+  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field'],
+  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field'],
+  trainer: ['overview', 'territories', 'map', 'team', 'invites', 'volunteers', 'trainings', 'turfs', 'questionnaires', 'field'],
   walker: ['overview', 'territories', 'map'],
 };
 

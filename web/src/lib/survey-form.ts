@@ -73,7 +73,7 @@ export function SurveyForm({ def, codes, title, onFinish, onCancel }: {
   if (step.at === 'script') {
     return html`<section class="survey">
       ${header(t('survey.script'), 0)}
-      <div class="survey-body">
+      <div class="survey-body fill">
         ${def.script.intro && html`<p class="survey-script">${def.script.intro}</p>`}
         ${def.script.talking_points.length > 0 && html`
           <h3>${t('survey.talkingPoints')}</h3>
@@ -88,7 +88,7 @@ export function SurveyForm({ def, codes, title, onFinish, onCancel }: {
   if (step.at === 'refused') {
     return html`<section class="survey">
       ${header(t('survey.refusedTitle'), 1)}
-      <div class="survey-body"><p class="survey-script">${t('survey.refusedText')}</p></div>
+      <div class="survey-body fill"><p class="survey-script">${t('survey.refusedText')}</p></div>
       <div class="survey-actions">
         <button type="button" class="big" onClick=${() => goQuestion(visible.length - 1, answers)}>${t('survey.back')}</button>
         <button type="button" class="primary big" onClick=${() => onFinish({ refused: true })}>${t('survey.refusedDone')}</button>
@@ -122,7 +122,7 @@ export function SurveyForm({ def, codes, title, onFinish, onCancel }: {
     const val = (k: keyof ContactDetails) => (e: Event) => setContact({ ...contact, [k]: (e.target as HTMLInputElement).value });
     return html`<section class="survey">
       ${header(t('survey.contactTitle'), 1)}
-      <div class="survey-body">
+      <div class="survey-body fill">
         <p class="muted">${t('survey.contactIntro')}</p>
         <label>${t('survey.contactName')}<input autocomplete="off" value=${contact.name} onInput=${val('name')} /></label>
         <label>${t('survey.contactPhone')}<input type="tel" inputmode="tel" autocomplete="off" value=${contact.phone ?? ''} onInput=${val('phone')} /></label>
@@ -150,7 +150,7 @@ export function SurveyForm({ def, codes, title, onFinish, onCancel }: {
     };
     return html`<section class="survey">
       ${header(t('survey.endTitle'), 1)}
-      <div class="survey-body">
+      <div class="survey-body fill">
         ${def.script.closing && html`<p class="survey-script">${def.script.closing}</p>`}
         <p class="muted">${t('survey.answered', { n: Object.keys(cleanAnswers(def, answers)).length })}</p>
       </div>
