@@ -702,6 +702,18 @@ pub async fn sync_refuses_what_it_cannot_store(store: Arc<dyn Store>) {
     );
     let p = store.field_progress(f.c, &Scope::Campaign).await.unwrap();
     assert_eq!(p.visits, 2);
+    // A version replaced while the phone was offline still takes its answers: they stay with it.
+    store
+        .publish_draft(&audit, f.c, f.questionnaire)
+        .await
+        .unwrap();
+    let late = response(&f, f.stops[0], good_answers(), None);
+    assert_eq!(
+        statuses(&sync(store, &f, f.walker, device, vec![late]).await),
+        ["stored"]
+    );
+    let p = store.field_progress(f.c, &Scope::Campaign).await.unwrap();
+    assert_eq!(p.responses_by_version.get(&f.version), Some(&1));
 }
 
 pub async fn packages_carry_doors_and_their_history(store: Arc<dyn Store>) {

@@ -85,15 +85,25 @@ mod tests {
         )
     });
 
+    /// The field suite runs on a file database: its uploads are cut off mid-way, and sqlx
+    /// closes a connection whose query was cancelled — an in-memory database would vanish with
+    /// it, a file (as in production) does not.
     mod field {
         use super::*;
+
+        struct TempDb(#[allow(dead_code)] tempfile::TempDir);
+
+        impl crate::testing::Cleanup for TempDb {
+            async fn cleanup(self) {}
+        }
+
         crate::field_contract_suite!(async {
-            let store = SqliteStore::connect("sqlite::memory:")
-                .await
-                .expect("in-memory SQLite opens");
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!("sqlite://{}/field.db", dir.path().display());
+            let store = SqliteStore::connect(&url).await.expect("file SQLite opens");
             (
                 Some(std::sync::Arc::new(store) as std::sync::Arc<dyn crate::Store>),
-                (),
+                TempDb(dir),
             )
         });
     }
