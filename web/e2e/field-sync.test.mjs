@@ -207,3 +207,34 @@ test('a day offline is uploaded exactly once', async () => {
   await shot(desk, 'dashboard-field-progress-desktop');
   await desk.close();
 });
+
+test('signing out warns before losing records that were not sent', async () => {
+  const context = await chrome.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const page = await context.newPage();
+  await page.goto(`${demo.base}/field/#join=${demo.invite}`);
+  await page.getByLabel('Votre prénom').fill('Yann');
+  await page.getByRole('button', { name: 'Rejoindre' }).click();
+  await page.getByRole('button', { name: 'Préparer ma sortie' }).click();
+  await page.getByRole('button', { name: /Bureau 18-02/ }).click();
+  await page.getByRole('heading', { name: 'Bureau 18-02' }).waitFor();
+  await context.setOffline(true);
+  await page.locator('.stops a').first().click();
+  await page.getByTestId('door-card').getByRole('button', { name: 'Repasser', exact: true }).click();
+  await page.getByRole('button', { name: '← Adresses' }).click();
+  await page.getByRole('button', { name: '← Accueil' }).click();
+  await page.getByRole('button', { name: 'Se déconnecter' }).click();
+  await page.getByRole('alertdialog').getByText('1 enregistrement(s) ne sont pas encore envoyés').waitFor();
+  await page.getByRole('button', { name: 'Me déconnecter et tout effacer' }).click();
+  // Still offline: one more, explicit, confirmation before anything is lost.
+  await page.getByRole('button', { name: 'Perdre 1 enregistrement(s) et me déconnecter' }).waitFor();
+  await shot(page, 'field-signout-warning-phone');
+  await page.getByRole('button', { name: 'Annuler' }).click();
+  // Back online, signing out sends first and loses nothing.
+  await context.setOffline(false);
+  await page.getByRole('button', { name: 'Se déconnecter' }).click();
+  await page.getByRole('button', { name: 'Me déconnecter et tout effacer' }).click();
+  await page.getByRole('heading', { name: 'Rejoindre la campagne' }).waitFor();
+  const progress = await serverProgress();
+  assert.equal(progress.outcomes.come_back_later, 1, JSON.stringify(progress));
+  await context.close();
+});

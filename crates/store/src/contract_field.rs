@@ -539,6 +539,9 @@ pub async fn sync_stores_each_record_once(store: Arc<dyn Store>) {
     assert_eq!(contacts[0].contact.name, "M. Dupont");
     assert_eq!(contacts[0].statement, "Me recontacter");
     assert_eq!(contacts[0].address_id, Some(f.stops[1].0));
+    // The stored response is not under the phone's id, whose UUIDv7 dates it to the minute.
+    assert_ne!(contacts[0].response_id, records[5].id);
+    assert_ne!(contacts[0].response_id.get_version_num(), 7);
     // The progress of a scope counts only what lies in it.
     let b19 = store
         .territory_by_code(f.c, TerritoryKind::Bureau, "75056_1901")

@@ -12,9 +12,10 @@
 //!
 //! # Privacy
 //! A response is stored with the bureau de vote and IRIS of the address it was collected at,
-//! the day, and the respondent's profile — never with the address. Contact details are stored
-//! only when the respondent consented to be recontacted, in their own table with the consent
-//! statement.
+//! the day, and the respondent's profile — never with the address, the walker, or the phone's
+//! record id (a UUIDv7 carries the minute it was made, which would point back at the door
+//! visited then): it gets a random id of its own. Contact details are stored only when the
+//! respondent consented to be recontacted, in their own table with the consent statement.
 
 use crate::error::Result;
 use crate::types::{Audit, Scope};

@@ -643,88 +643,131 @@ macro_rules! field_store {
                 Ok(refs)
             }
 
-            /// Writes one checked record. Returns false when its receipt already existed (a
-            /// concurrent upload stored it first).
-            async fn write_record(
+            /// Writes checked records, many rows per statement: first their receipts, then —
+            /// for the records whose receipt is new — their rows. Returns the ids whose receipt
+            /// already existed (a concurrent upload stored them first): nothing of theirs is
+            /// written again.
+            async fn write_records(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 campaign: terrain_model::CampaignId,
                 user: terrain_model::UserId,
                 device: uuid::Uuid,
-                record: &$crate::field::FieldRecord,
-                prepared: $crate::sql_field::Prepared,
+                records: Vec<(&$crate::field::FieldRecord, $crate::sql_field::Prepared)>,
                 now: time::OffsetDateTime,
-            ) -> $crate::error::Result<bool> {
+            ) -> $crate::error::Result<std::collections::HashSet<uuid::Uuid>> {
                 use $crate::sql_field::Prepared;
-                let fresh: Option<(uuid::Uuid,)> = sqlx::query_as(
-                    "INSERT INTO field_receipts (campaign_id, id, kind, user_id, device_id, received_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (campaign_id, id) DO NOTHING RETURNING id")
-                    .bind(campaign.0).bind(record.id).bind(record.body.kind()).bind(user.0).bind(device).bind(now)
-                    .fetch_optional(&mut **tx).await?;
-                if fresh.is_none() {
-                    return Ok(false);
+                let mut fresh: std::collections::HashSet<uuid::Uuid> = std::collections::HashSet::with_capacity(records.len());
+                for chunk in records.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO field_receipts (campaign_id, id, kind, user_id, device_id, received_at) ");
+                    qb.push_values(chunk, |mut b, (r, _)| {
+                        b.push_bind(campaign.0).push_bind(r.id).push_bind(r.body.kind()).push_bind(user.0).push_bind(device).push_bind(now);
+                    });
+                    qb.push(" ON CONFLICT (campaign_id, id) DO NOTHING RETURNING id");
+                    let rows: Vec<(uuid::Uuid,)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    fresh.extend(rows.into_iter().map(|(id,)| id));
                 }
-                match prepared {
-                    Prepared::Visit { address, building_id, unit_id, door_number, door_key, outcome, turf_id, position } => {
-                        sqlx::query(
-                            "INSERT INTO visits (campaign_id, id, user_id, address_id, building_id, unit_id, door_number, outcome, at, \
-                             received_at, bureau_id, iris_id, turf_id, lon, lat) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
-                            .bind(campaign.0).bind(record.id).bind(user.0).bind(address.id).bind(building_id)
-                            .bind(unit_id).bind(door_number).bind(outcome.as_str()).bind(record.at).bind(now)
-                            .bind(address.bureau_id).bind(address.iris_id).bind(turf_id)
-                            .bind(position.map(|p| p[0])).bind(position.map(|p| p[1]))
-                            .execute(&mut **tx).await?;
-                        if outcome == terrain_model::Outcome::DoNotKnock {
-                            sqlx::query(
-                                "INSERT INTO door_flags (campaign_id, building_id, door_key, flag, visit_id, set_at) \
-                                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (campaign_id, building_id, door_key) DO NOTHING")
-                                .bind(campaign.0).bind(building_id).bind(door_key).bind("do_not_knock").bind(record.id).bind(record.at)
-                                .execute(&mut **tx).await?;
+                let raced: std::collections::HashSet<uuid::Uuid> =
+                    records.iter().map(|(r, _)| r.id).filter(|id| !fresh.contains(id)).collect();
+                let mut visits = Vec::new();
+                let mut flags = Vec::new();
+                let mut responses = Vec::new();
+                let mut contacts = Vec::new();
+                let mut units = Vec::new();
+                let mut counts = Vec::new();
+                for (r, p) in records {
+                    if raced.contains(&r.id) {
+                        continue;
+                    }
+                    match p {
+                        Prepared::Visit { address, building_id, unit_id, door_number, door_key, outcome, turf_id, position } => {
+                            if outcome == terrain_model::Outcome::DoNotKnock {
+                                flags.push((building_id, door_key, r.id, r.at));
+                            }
+                            visits.push((r.id, r.at, address, building_id, unit_id, door_number, outcome, turf_id, position));
                         }
-                    }
-                    Prepared::Response { address, version_id, checked, contact } => {
-                        let answers = serde_json::to_value(&checked.answers).map_err(|e| $crate::error::StorageError::Invalid {
-                            what: "response", reason: e.to_string() })?;
-                        sqlx::query(
-                            "INSERT INTO responses (campaign_id, id, user_id, version_id, bureau_id, iris_id, collected_on, sex, age_band, \
-                             occupation, postcode, recontact_consent, answers, received_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
-                            .bind(campaign.0).bind(record.id).bind(user.0).bind(version_id)
-                            .bind(address.bureau_id).bind(address.iris_id).bind(record.at.date())
-                            .bind(checked.profile.sex).bind(checked.profile.age_band).bind(checked.profile.occupation)
-                            .bind(checked.profile.postcode).bind(checked.recontact_consent)
-                            .bind(sqlx::types::Json(answers)).bind(now)
-                            .execute(&mut **tx).await?;
-                        if let Some((c, statement)) = contact {
-                            sqlx::query(
-                                "INSERT INTO recontacts (campaign_id, response_id, name, phone, email, address_id, statement, consented_at) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                                .bind(campaign.0).bind(record.id).bind(c.name).bind(c.phone).bind(c.email)
-                                .bind(address.id).bind(statement).bind(record.at)
-                                .execute(&mut **tx).await?;
+                        Prepared::Response { address, version_id, checked, contact } => {
+                            let answers = serde_json::to_value(&checked.answers).map_err(|e| $crate::error::StorageError::Invalid {
+                                what: "response", reason: e.to_string() })?;
+                            // A random id, not the phone's: see the migration.
+                            let stored_id = uuid::Uuid::new_v4();
+                            if let Some((c, statement)) = contact {
+                                contacts.push((stored_id, c, address.id, statement, r.at));
+                            }
+                            responses.push((stored_id, version_id, address, r.at.date(), checked.profile, checked.recontact_consent, answers));
                         }
-                    }
-                    Prepared::Unit { building_id, floor, label } => {
-                        sqlx::query(
-                            "INSERT INTO units (campaign_id, id, building_id, floor, label) VALUES ($1, $2, $3, $4, $5) \
-                             ON CONFLICT (campaign_id, id) DO NOTHING")
-                            .bind(campaign.0).bind(record.id).bind(building_id).bind(floor).bind(label)
-                            .execute(&mut **tx).await?;
-                    }
-                    Prepared::DoorCount { building_id, doors } => {
-                        sqlx::query(
-                            "INSERT INTO door_counts (campaign_id, id, building_id, doors, at, user_id) VALUES ($1, $2, $3, $4, $5, $6)")
-                            .bind(campaign.0).bind(record.id).bind(building_id).bind(doors).bind(record.at).bind(user.0)
-                            .execute(&mut **tx).await?;
-                        // The latest count by the phones' clocks wins, whatever order they arrive in.
-                        sqlx::query(
-                            "UPDATE buildings SET doors = (SELECT d.doors FROM door_counts d WHERE d.campaign_id = $1 \
-                             AND d.building_id = $2 ORDER BY d.at DESC, d.id DESC LIMIT 1) WHERE campaign_id = $3 AND id = $4")
-                            .bind(campaign.0).bind(building_id).bind(campaign.0).bind(building_id)
-                            .execute(&mut **tx).await?;
+                        Prepared::Unit { building_id, floor, label } => units.push((r.id, building_id, floor, label)),
+                        Prepared::DoorCount { building_id, doors } => counts.push((r.id, building_id, doors, r.at)),
                     }
                 }
-                Ok(true)
+                for chunk in visits.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO visits (campaign_id, id, user_id, address_id, building_id, unit_id, door_number, outcome, at, \
+                         received_at, bureau_id, iris_id, turf_id, lon, lat) ");
+                    qb.push_values(chunk, |mut b, (id, at, address, building_id, unit_id, door_number, outcome, turf_id, position)| {
+                        b.push_bind(campaign.0).push_bind(*id).push_bind(user.0).push_bind(address.id).push_bind(*building_id)
+                            .push_bind(*unit_id).push_bind(*door_number).push_bind(outcome.as_str()).push_bind(*at).push_bind(now)
+                            .push_bind(address.bureau_id).push_bind(address.iris_id).push_bind(*turf_id)
+                            .push_bind(position.map(|p| p[0])).push_bind(position.map(|p| p[1]));
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+                for chunk in flags.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO door_flags (campaign_id, building_id, door_key, flag, visit_id, set_at) ");
+                    qb.push_values(chunk, |mut b, (building_id, door_key, visit, at)| {
+                        b.push_bind(campaign.0).push_bind(*building_id).push_bind(door_key.clone()).push_bind("do_not_knock")
+                            .push_bind(*visit).push_bind(*at);
+                    });
+                    qb.push(" ON CONFLICT (campaign_id, building_id, door_key) DO NOTHING");
+                    qb.build().execute(&mut **tx).await?;
+                }
+                for chunk in responses.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO responses (campaign_id, id, version_id, bureau_id, iris_id, collected_on, sex, age_band, \
+                         occupation, postcode, recontact_consent, answers) ");
+                    qb.push_values(chunk, |mut b, (id, version_id, address, day, profile, recontact, answers)| {
+                        b.push_bind(campaign.0).push_bind(*id).push_bind(*version_id).push_bind(address.bureau_id)
+                            .push_bind(address.iris_id).push_bind(*day).push_bind(profile.sex.clone()).push_bind(profile.age_band.clone())
+                            .push_bind(profile.occupation.clone()).push_bind(profile.postcode.clone()).push_bind(*recontact)
+                            .push_bind(sqlx::types::Json(answers.clone()));
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+                for chunk in contacts.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO recontacts (campaign_id, response_id, name, phone, email, address_id, statement, consented_at) ");
+                    qb.push_values(chunk, |mut b, (response, c, address, statement, at)| {
+                        b.push_bind(campaign.0).push_bind(*response).push_bind(c.name.clone()).push_bind(c.phone.clone())
+                            .push_bind(c.email.clone()).push_bind(*address).push_bind(statement.clone()).push_bind(*at);
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+                for chunk in units.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO units (campaign_id, id, building_id, floor, label) ");
+                    qb.push_values(chunk, |mut b, (id, building_id, floor, label)| {
+                        b.push_bind(campaign.0).push_bind(*id).push_bind(*building_id).push_bind(*floor).push_bind(label.clone());
+                    });
+                    qb.push(" ON CONFLICT (campaign_id, id) DO NOTHING");
+                    qb.build().execute(&mut **tx).await?;
+                }
+                for chunk in counts.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO door_counts (campaign_id, id, building_id, doors, at, user_id) ");
+                    qb.push_values(chunk, |mut b, (id, building_id, doors, at)| {
+                        b.push_bind(campaign.0).push_bind(*id).push_bind(*building_id).push_bind(*doors).push_bind(*at).push_bind(user.0);
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+                let buildings: std::collections::BTreeSet<uuid::Uuid> = counts.iter().map(|(_, b, _, _)| *b).collect();
+                for building_id in buildings {
+                    // The latest count by the phones' clocks wins, whatever order they arrive in.
+                    sqlx::query(
+                        "UPDATE buildings SET doors = (SELECT d.doors FROM door_counts d WHERE d.campaign_id = $1 \
+                         AND d.building_id = $2 ORDER BY d.at DESC, d.id DESC LIMIT 1) WHERE campaign_id = $3 AND id = $4")
+                        .bind(campaign.0).bind(building_id).bind(campaign.0).bind(building_id)
+                        .execute(&mut **tx).await?;
+                }
+                Ok(raced)
             }
 
             /// Restricts a query on a table with `bureau_id`/`iris_id` columns (alias `alias`)
@@ -1007,40 +1050,55 @@ macro_rules! field_store {
                     code: "record_id_taken".into(),
                     message: format!("record {id} was uploaded by someone else"),
                 };
-                let mut acks: Vec<RecordAck> = Vec::with_capacity(batch.records.len());
-                let mut first: std::collections::HashMap<uuid::Uuid, Ack> = std::collections::HashMap::new();
-                let (mut stored, mut duplicates, mut rejected) = (0u64, 0u64, 0u64);
-                for r in &batch.records {
-                    let ack = if let Some(by) = receipts.get(&r.id) {
-                        if *by == user.0 { Ack::Duplicate } else { taken(r.id) }
-                    } else if let Some(earlier) = first.get(&r.id) {
+                // Each record's answer: known at once (already stored, refused), or once written.
+                let mut answers: Vec<Option<Ack>> = vec![None; batch.records.len()];
+                let mut first: std::collections::HashMap<uuid::Uuid, usize> = std::collections::HashMap::new();
+                let mut later: Vec<(usize, usize)> = Vec::new();
+                let mut writes = Vec::new();
+                for (i, r) in batch.records.iter().enumerate() {
+                    if let Some(by) = receipts.get(&r.id) {
+                        answers[i] = Some(if *by == user.0 { Ack::Duplicate } else { taken(r.id) });
+                    } else if let Some(&j) = first.get(&r.id) {
                         // The same record twice in one batch: answered like the first.
-                        match earlier {
-                            Ack::Stored | Ack::Duplicate => Ack::Duplicate,
-                            rejected @ Ack::Rejected { .. } => rejected.clone(),
-                        }
+                        later.push((i, j));
                     } else {
+                        first.insert(r.id, i);
                         match refs.prepare(r, scope) {
-                            Err((code, message)) => Ack::Rejected { code: code.to_string(), message },
-                            Ok(prepared) => {
-                                if Self::write_record(&mut tx, campaign, user, batch.device_id, r, prepared, now).await? {
-                                    Ack::Stored
-                                } else {
-                                    // Stored meanwhile by a concurrent upload.
-                                    let by: Option<(uuid::Uuid,)> = sqlx::query_as(
-                                        "SELECT user_id FROM field_receipts WHERE campaign_id = $1 AND id = $2")
-                                        .bind(campaign.0).bind(r.id).fetch_optional(&mut *tx).await?;
-                                    if by.is_some_and(|(u,)| u == user.0) { Ack::Duplicate } else { taken(r.id) }
-                                }
-                            }
+                            Err((code, message)) => answers[i] = Some(Ack::Rejected { code: code.to_string(), message }),
+                            Ok(prepared) => writes.push((r, prepared)),
                         }
-                    };
+                    }
+                }
+                let raced = Self::write_records(&mut tx, campaign, user, batch.device_id, writes, now).await?;
+                for (i, r) in batch.records.iter().enumerate() {
+                    if answers[i].is_none() && first.get(&r.id) == Some(&i) {
+                        answers[i] = Some(if raced.contains(&r.id) {
+                            // Stored meanwhile by a concurrent upload.
+                            let by: Option<(uuid::Uuid,)> = sqlx::query_as(
+                                "SELECT user_id FROM field_receipts WHERE campaign_id = $1 AND id = $2")
+                                .bind(campaign.0).bind(r.id).fetch_optional(&mut *tx).await?;
+                            if by.is_some_and(|(u,)| u == user.0) { Ack::Duplicate } else { taken(r.id) }
+                        } else {
+                            Ack::Stored
+                        });
+                    }
+                }
+                for (i, j) in later {
+                    answers[i] = Some(match &answers[j] {
+                        Some(rejected @ Ack::Rejected { .. }) => rejected.clone(),
+                        _ => Ack::Duplicate,
+                    });
+                }
+                let (mut stored, mut duplicates, mut rejected) = (0u64, 0u64, 0u64);
+                let mut acks: Vec<RecordAck> = Vec::with_capacity(batch.records.len());
+                for (r, a) in batch.records.iter().zip(answers) {
+                    let ack = a.ok_or_else(|| $crate::error::StorageError::Invalid {
+                        what: "batch", reason: format!("record {} was left unanswered", r.id) })?;
                     match &ack {
                         Ack::Stored => stored += 1,
                         Ack::Duplicate => duplicates += 1,
                         Ack::Rejected { .. } => rejected += 1,
                     }
-                    first.entry(r.id).or_insert_with(|| ack.clone());
                     acks.push(RecordAck { id: r.id, ack });
                 }
                 Self::write_audit(&mut tx, audit, Some(campaign.0), "field.sync", batch.device_id.to_string(),

@@ -157,6 +157,7 @@ function Home({ profile, pkg, sync, syncer, db, online, offlineReady, onSignOut 
 }) {
   const [rejected, setRejected] = useState<Rejected[]>([]);
   const [confirmOut, setConfirmOut] = useState(false);
+  const [leaving, setLeaving] = useState(false);
   useEffect(() => {
     void db.rejectedList().then(setRejected);
   }, [sync.rejected]);
@@ -211,11 +212,20 @@ function Home({ profile, pkg, sync, syncer, db, online, offlineReady, onSignOut 
         ? html`<div class="panel warn" role="alertdialog">
             <p>${sync.waiting > 0 ? t('walk.signOutUnsynced', { n: sync.waiting }) : t('walk.signOutSure')}</p>
             <button type="button" class="danger big" onClick=${async () => {
+              // A last upload first: only what still waits after it is lost.
+              if (navigator.onLine) await syncer.syncNow();
+              if (syncer.state.waiting > 0 && !leaving) {
+                setLeaving(true);
+                return;
+              }
               syncer.stop();
               await db.clear();
               onSignOut();
-            }}>${t('walk.signOutConfirm')}</button>
-            <button type="button" onClick=${() => setConfirmOut(false)}>${t('common.cancel')}</button>
+            }}>${leaving ? t('walk.signOutAnyway', { n: sync.waiting }) : t('walk.signOutConfirm')}</button>
+            <button type="button" onClick=${() => {
+              setConfirmOut(false);
+              setLeaving(false);
+            }}>${t('common.cancel')}</button>
           </div>`
         : html`<button type="button" class="link" onClick=${() => setConfirmOut(true)}>${t('nav.logout')}</button>`}
     </section>`;

@@ -591,6 +591,7 @@ export const fr = {
   'walk.signOutUnsynced': '{n} enregistrement(s) ne sont pas encore envoyés : ils seront perdus si vous vous déconnectez. Attendez d’avoir du réseau.',
   'walk.signOutSure': 'Se déconnecter efface les données de terrain de ce téléphone.',
   'walk.signOutConfirm': 'Me déconnecter et tout effacer',
+  'walk.signOutAnyway': 'Perdre {n} enregistrement(s) et me déconnecter',
   'walk.backHome': '← Accueil',
   'walk.sectorTitle': 'Choisir un secteur',
   'walk.sectorIntro': 'Choisissez le bureau de vote où vous allez : ses adresses, sa carte et le questionnaire seront gardés sur le téléphone pour la journée, même sans réseau.',

@@ -74,10 +74,12 @@ CREATE INDEX visits_by_building ON visits(campaign_id, building_id);
 CREATE INDEX visits_by_bureau ON visits(campaign_id, bureau_id);
 
 -- No address here: the bureau and IRIS it was collected in, the day (not the hour), the profile.
+-- Nor the walker, nor the phone's record id (a UUIDv7 carries the minute it was made, which
+-- would point back at the door visited then): the id is random, made by the server; the
+-- record's receipt (field_receipts) proves it arrived but does not point here.
 CREATE TABLE responses (
     campaign_id       BLOB NOT NULL,
     id                BLOB NOT NULL,
-    user_id           BLOB NOT NULL,
     version_id        BLOB NOT NULL,
     bureau_id         BLOB,
     iris_id           BLOB,
@@ -88,7 +90,6 @@ CREATE TABLE responses (
     postcode          TEXT,
     recontact_consent INTEGER NOT NULL,
     answers           TEXT NOT NULL,
-    received_at       TEXT NOT NULL,
     PRIMARY KEY (campaign_id, id),
     FOREIGN KEY (campaign_id, version_id) REFERENCES questionnaire_versions(campaign_id, id)
 );
