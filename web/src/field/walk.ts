@@ -171,7 +171,7 @@ function Home({ profile, pkg, sync, syncer, db, online, offlineReady, onSignOut 
         <div class="label">${t('field.home.territory')}</div>
         <div class="strong">${profile.territories.join(', ') || '—'}</div>
       </div>
-      <${NextSorties} online=${online} />
+      ${!pkg && html`<${NextSorties} online=${online} />`}
       <div class="panel">
         <div class="label">${t('walk.outing')}</div>
         ${pkg
@@ -193,6 +193,7 @@ function Home({ profile, pkg, sync, syncer, db, online, offlineReady, onSignOut 
         <p class="muted small">${sync.lastSync ? t('sync.last', { when: formatDateTime(sync.lastSync) }) : t('sync.never')}</p>
         <button type="button" disabled=${!online || sync.syncing} onClick=${() => syncer.syncNow()}>${t('sync.now')}</button>
       </div>
+      ${pkg && html`<${NextSorties} online=${online} />`}
       ${rejected.length > 0 && html`<div class="panel warn" data-testid="rejected">
         <div class="label">${t('sync.rejectedTitle', { n: rejected.length })}</div>
         <ul class="rejected">${rejected.map((r) => html`<li>
