@@ -21,8 +21,8 @@ pub use address::{Address, Building, NewAddress, Unit};
 pub use campaign::{Campaign, Slug};
 pub use codes::{BureauId, CodeError, CommuneCode, DepartmentCode, IrisCode, RegionCode};
 pub use email::Email;
-pub use ids::TurfId;
 pub use field::{Door, Outcome};
+pub use ids::TurfId;
 pub use ids::{
     AddressId, ApiTokenId, BuildingId, CampaignId, InviteId, SortieId, TeamId, TerritoryId,
     TrainingId, UnitId, UserId, VolunteerId,
