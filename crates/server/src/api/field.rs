@@ -106,7 +106,7 @@ pub struct DoorStatusDto {
 
 /// A named door.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct UnitDto {
+pub struct PackageUnitDto {
     pub id: Uuid,
     pub floor: Option<i32>,
     pub label: String,
@@ -121,7 +121,7 @@ pub struct BuildingDto {
     /// How many doors it has (estimated, or counted by a walker): doors `1`…`doors`.
     pub doors: u32,
     /// Named doors, beside the counted ones.
-    pub units: Vec<UnitDto>,
+    pub units: Vec<PackageUnitDto>,
     /// The doors with something recorded.
     pub door_status: Vec<DoorStatusDto>,
 }
@@ -165,7 +165,7 @@ impl StopDto {
                     units: b
                         .units
                         .into_iter()
-                        .map(|u| UnitDto {
+                        .map(|u| PackageUnitDto {
                             id: u.id.0,
                             floor: u.floor,
                             label: u.label,
