@@ -548,12 +548,30 @@ pub async fn sync_stores_each_record_once(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let p19 = store
-        .field_progress(f.c, &Scope::Within(vec![b19.path]))
+        .field_progress(f.c, &Scope::Within(vec![b19.path.clone()]))
         .await
         .unwrap();
     assert_eq!((p19.visits, p19.responses, p19.recontacts), (0, 0, 0));
     let p18 = store.field_progress(f.c, &f.scope).await.unwrap();
     assert_eq!((p18.visits, p18.responses, p18.do_not_knock), (4, 2, 1));
+    // The responses read back for analysis: in the scope, of the questionnaire asked for.
+    let all = store.responses(f.c, &Scope::Campaign, None).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(
+        all.iter()
+            .all(|r| r.version_id == f.version && r.bureau_id.is_some())
+    );
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(all.iter().filter(|r| r.recontact_consent).count(), 1);
+    assert!(all.iter().any(|r| r.id == contacts[0].response_id));
+    assert!(all.iter().all(|r| !r.answers.is_empty()));
+    assert_eq!(store.responses(f.c, &f.scope, None).await.unwrap(), all);
+    let none19 = store.responses(f.c, &Scope::Within(vec![b19.path.clone()]), None);
+    assert!(none19.await.unwrap().is_empty());
+    let mine = store.responses(f.c, &Scope::Campaign, Some(f.questionnaire));
+    assert_eq!(mine.await.unwrap(), all);
+    let other = store.responses(f.c, &Scope::Campaign, Some(uuid::Uuid::new_v4()));
+    assert!(other.await.unwrap().is_empty());
     // One audit line per batch, with counts and no answers.
     let log = store.audit_log(f.c, 10, None).await.unwrap();
     let sync_lines: Vec<_> = log.iter().filter(|e| e.action == "field.sync").collect();

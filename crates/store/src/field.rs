@@ -255,6 +255,22 @@ pub struct Recontact {
     pub collected_on: Date,
 }
 
+/// A stored questionnaire response, as the analysis reads it: where (bureau, IRIS), when
+/// (the day), who in general terms (the profile), and the answers — never the address, the
+/// walker or the phone's record id (see the module documentation).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredResponse {
+    /// The response's own random id.
+    pub id: Uuid,
+    pub version_id: Uuid,
+    pub bureau_id: Option<Uuid>,
+    pub iris_id: Option<Uuid>,
+    pub collected_on: Date,
+    pub profile: terrain_model::RespondentProfile,
+    pub recontact_consent: bool,
+    pub answers: BTreeMap<String, Answer>,
+}
+
 /// Most records accepted in one batch.
 pub const MAX_BATCH: usize = 500;
 
@@ -319,4 +335,12 @@ pub trait FieldStore: Send + Sync {
     async fn field_progress(&self, campaign: CampaignId, scope: &Scope) -> Result<FieldProgress>;
     /// Respondents who agreed to be recontacted, newest first.
     async fn recontacts(&self, campaign: CampaignId) -> Result<Vec<Recontact>>;
+    /// The responses collected inside the scope (bureau or IRIS within it), optionally of
+    /// one questionnaire's versions only, in a stable order (by id).
+    async fn responses(
+        &self,
+        campaign: CampaignId,
+        scope: &Scope,
+        questionnaire: Option<Uuid>,
+    ) -> Result<Vec<StoredResponse>>;
 }

@@ -1177,6 +1177,39 @@ macro_rules! field_store {
                     }
                 }).collect())
             }
+
+            async fn responses(
+                &self,
+                campaign: terrain_model::CampaignId,
+                scope: &$crate::types::Scope,
+                questionnaire: Option<uuid::Uuid>,
+            ) -> $crate::error::Result<Vec<$crate::field::StoredResponse>> {
+                type Row = (uuid::Uuid, uuid::Uuid, Option<uuid::Uuid>, Option<uuid::Uuid>, time::Date, Option<String>,
+                            Option<String>, Option<String>, Option<String>, bool, sqlx::types::Json<serde_json::Value>);
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT r.id, r.version_id, r.bureau_id, r.iris_id, r.collected_on, r.sex, r.age_band, r.occupation, \
+                     r.postcode, r.recontact_consent, r.answers FROM responses r WHERE r.campaign_id = ");
+                qb.push_bind(campaign.0);
+                if let Some(q) = questionnaire {
+                    qb.push(" AND r.version_id IN (SELECT v.id FROM questionnaire_versions v WHERE v.campaign_id = r.campaign_id \
+                             AND v.questionnaire_id = ");
+                    qb.push_bind(q);
+                    qb.push(")");
+                }
+                Self::push_field_scope(&mut qb, "r", scope);
+                qb.push(" ORDER BY r.id");
+                let rows: Vec<Row> = qb.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter().map(|(id, version_id, bureau_id, iris_id, collected_on, sex, age_band, occupation, postcode,
+                                       recontact_consent, answers)| {
+                    let answers = serde_json::from_value(answers.0).map_err(|e| $crate::error::StorageError::Invalid {
+                        what: "response", reason: format!("stored answers of {id}: {e}") })?;
+                    Ok($crate::field::StoredResponse {
+                        id, version_id, bureau_id, iris_id, collected_on,
+                        profile: terrain_model::RespondentProfile { sex, age_band, occupation, postcode },
+                        recontact_consent, answers,
+                    })
+                }).collect()
+            }
         }
     };
 }
