@@ -554,6 +554,10 @@ pub async fn sync_stores_each_record_once(store: Arc<dyn Store>) {
     assert_eq!((p19.visits, p19.responses, p19.recontacts), (0, 0, 0));
     let p18 = store.field_progress(f.c, &f.scope).await.unwrap();
     assert_eq!((p18.visits, p18.responses, p18.do_not_knock), (4, 2, 1));
+    // Coverage per bureau: the distinct doors visited, all in bureau 18-01.
+    let by_bureau = store.doors_visited_by_bureau(f.c).await.unwrap();
+    assert_eq!(by_bureau.len(), 1);
+    assert_eq!(by_bureau.values().sum::<u64>(), p2.doors_visited);
     // The responses read back for analysis: in the scope, of the questionnaire asked for.
     let all = store.responses(f.c, &Scope::Campaign, None).await.unwrap();
     assert_eq!(all.len(), 2);

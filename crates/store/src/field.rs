@@ -266,7 +266,7 @@ pub struct StoredResponse {
     pub bureau_id: Option<Uuid>,
     pub iris_id: Option<Uuid>,
     pub collected_on: Date,
-    pub profile: terrain_model::RespondentProfile,
+    pub profile: terrain_model::questionnaire::RespondentProfile,
     pub recontact_consent: bool,
     pub answers: BTreeMap<String, Answer>,
 }
@@ -335,6 +335,9 @@ pub trait FieldStore: Send + Sync {
     async fn field_progress(&self, campaign: CampaignId, scope: &Scope) -> Result<FieldProgress>;
     /// Respondents who agreed to be recontacted, newest first.
     async fn recontacts(&self, campaign: CampaignId) -> Result<Vec<Recontact>>;
+    /// Distinct doors with at least one visit, per bureau de vote (by the bureau's territory
+    /// id), over the whole campaign: the field's coverage of each bureau.
+    async fn doors_visited_by_bureau(&self, campaign: CampaignId) -> Result<BTreeMap<Uuid, u64>>;
     /// The responses collected inside the scope (bureau or IRIS within it), optionally of
     /// one questionnaire's versions only, in a stable order (by id).
     async fn responses(

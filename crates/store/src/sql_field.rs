@@ -1178,6 +1178,15 @@ macro_rules! field_store {
                 }).collect())
             }
 
+            async fn doors_visited_by_bureau(&self, campaign: terrain_model::CampaignId)
+                -> $crate::error::Result<std::collections::BTreeMap<uuid::Uuid, u64>> {
+                let rows: Vec<(uuid::Uuid, i64)> = sqlx::query_as(
+                    "SELECT d.bureau_id, COUNT(*) FROM (SELECT DISTINCT v.bureau_id, v.building_id, v.unit_id, v.door_number \
+                     FROM visits v WHERE v.campaign_id = $1 AND v.bureau_id IS NOT NULL) d GROUP BY d.bureau_id")
+                    .bind(campaign.0).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(|(b, n)| (b, u64::try_from(n).unwrap_or(0))).collect())
+            }
+
             async fn responses(
                 &self,
                 campaign: terrain_model::CampaignId,
@@ -1205,7 +1214,7 @@ macro_rules! field_store {
                         what: "response", reason: format!("stored answers of {id}: {e}") })?;
                     Ok($crate::field::StoredResponse {
                         id, version_id, bureau_id, iris_id, collected_on,
-                        profile: terrain_model::RespondentProfile { sex, age_band, occupation, postcode },
+                        profile: terrain_model::questionnaire::RespondentProfile { sex, age_band, occupation, postcode },
                         recontact_consent, answers,
                     })
                 }).collect()
