@@ -570,12 +570,12 @@ pub async fn sync_stores_each_record_once(store: Arc<dyn Store>) {
     assert!(all.iter().any(|r| r.id == contacts[0].response_id));
     assert!(all.iter().all(|r| !r.answers.is_empty()));
     assert_eq!(store.responses(f.c, &f.scope, None).await.unwrap(), all);
-    let none19 = store.responses(f.c, &Scope::Within(vec![b19.path.clone()]), None);
-    assert!(none19.await.unwrap().is_empty());
-    let mine = store.responses(f.c, &Scope::Campaign, Some(f.questionnaire));
-    assert_eq!(mine.await.unwrap(), all);
-    let other = store.responses(f.c, &Scope::Campaign, Some(uuid::Uuid::new_v4()));
-    assert!(other.await.unwrap().is_empty());
+    let in19 = Scope::Within(vec![b19.path.clone()]);
+    assert!(store.responses(f.c, &in19, None).await.unwrap().is_empty());
+    let mine = store.responses(f.c, &Scope::Campaign, Some(f.questionnaire)).await;
+    assert_eq!(mine.unwrap(), all);
+    let other = store.responses(f.c, &Scope::Campaign, Some(Uuid::new_v4())).await;
+    assert!(other.unwrap().is_empty());
     // One audit line per batch, with counts and no answers.
     let log = store.audit_log(f.c, 10, None).await.unwrap();
     let sync_lines: Vec<_> = log.iter().filter(|e| e.action == "field.sync").collect();
