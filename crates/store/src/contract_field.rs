@@ -572,9 +572,13 @@ pub async fn sync_stores_each_record_once(store: Arc<dyn Store>) {
     assert_eq!(store.responses(f.c, &f.scope, None).await.unwrap(), all);
     let in19 = Scope::Within(vec![b19.path.clone()]);
     assert!(store.responses(f.c, &in19, None).await.unwrap().is_empty());
-    let mine = store.responses(f.c, &Scope::Campaign, Some(f.questionnaire)).await;
+    let mine = store
+        .responses(f.c, &Scope::Campaign, Some(f.questionnaire))
+        .await;
     assert_eq!(mine.unwrap(), all);
-    let other = store.responses(f.c, &Scope::Campaign, Some(Uuid::new_v4())).await;
+    let other = store
+        .responses(f.c, &Scope::Campaign, Some(Uuid::new_v4()))
+        .await;
     assert!(other.unwrap().is_empty());
     // One audit line per batch, with counts and no answers.
     let log = store.audit_log(f.c, 10, None).await.unwrap();

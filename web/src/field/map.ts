@@ -42,20 +42,25 @@ export function projection(positions: [number, number][], width = 1000, pad = 0.
   };
 }
 
-export function FieldMap({ features, points, selected, onPick }: {
+export function FieldMap({ features, points, selected, onPick, route = false }: {
   features: GeoFeature[];
   points: MapPoint[];
   selected?: string | null;
   onPick?: (id: string) => void;
+  /** Join the points in their order: the walk of a turf. */
+  route?: boolean;
 }) {
+  // A turf's map frames the turf (its outline and stops); the bureau around it is cut off.
+  const turf = features.some((f) => f.properties.kind === 'turf');
   const all: [number, number][] = points.map((p) => [p.lon, p.lat]);
-  for (const f of features) for (const r of rings(f)) all.push(...r);
+  for (const f of features) if (!turf || f.properties.kind === 'turf') for (const r of rings(f)) all.push(...r);
   const p = projection(all);
   const path = (r: Ring) => r.map(([x, y], i) => `${i ? 'L' : 'M'}${p.at(x, y).map((v) => v.toFixed(1)).join(' ')}`).join(' ') + ' Z';
   const dot = Math.max(7, p.width / 90);
   return html`
     <svg class="field-map" viewBox=${`0 0 ${p.width} ${p.height.toFixed(0)}`} role="img" aria-label="Carte du secteur">
-      ${features.map((f) => html`<path class="contour" d=${rings(f).map(path).join(' ')} />`)}
+      ${features.map((f) => html`<path class=${f.properties.kind === 'turf' ? 'contour turf' : 'contour'} d=${rings(f).map(path).join(' ')} />`)}
+      ${route && points.length > 1 && html`<polyline class="route" points=${points.map((pt) => p.at(pt.lon, pt.lat).map((v) => v.toFixed(1)).join(',')).join(' ')} />`}
       ${points.map((pt) => {
         const [x, y] = p.at(pt.lon, pt.lat);
         return html`<g class=${`stop ${pt.state} ${selected === pt.id ? 'selected' : ''}`} onClick=${() => onPick?.(pt.id)}>

@@ -4,7 +4,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, type Territory } from '../lib/api';
-import { fieldApi, type Outcome, type Package, type PackageBuilding, type Stop } from '../lib/field-api';
+import { fieldApi, type MyTurf, type Outcome, type Package, type PackageBuilding, type PackageChoice, type Stop } from '../lib/field-api';
 import { SurveyForm, type SurveyResult } from '../lib/survey-form';
 import { formatDateTime, formatNumber, t } from '../i18n';
 import type { MessageKey } from '../i18n/fr';
@@ -106,9 +106,9 @@ export function Walker({ profile, online, offlineReady, onSignOut }: {
   switch (route.at) {
     case 'sector':
       return html`${bar}<${SectorPicker} profile=${profile} online=${online}
-        onChosen=${async (territory: string) => {
+        onChosen=${async (choice: PackageChoice) => {
           await syncer.syncNow();
-          const p = await fieldApi.package(profile.campaignId ?? '', territory);
+          const p = await fieldApi.package(profile.campaignId ?? '', choice);
           await db.savePackage(p);
           setPkg(p);
           setMarks(new Map());
@@ -175,7 +175,7 @@ function Home({ profile, pkg, sync, syncer, db, online, offlineReady, onSignOut 
       <div class="panel">
         <div class="label">${t('walk.outing')}</div>
         ${pkg
-          ? html`<div class="strong">${pkg.territory.name}</div>
+          ? html`<div class="strong">${packageTitle(pkg)}</div>
             <p class="muted small">${t('walk.packageInfo', { n: formatNumber(pkg.stops.length), when: formatDateTime(pkg.made_at) })}</p>
             <button type="button" class="primary big" onClick=${() => go('/adresses')}>${t('walk.continue')}</button>
             <button type="button" class="link" onClick=${() => go('/secteur')}>${t('walk.changeSector')}</button>`
@@ -232,8 +232,14 @@ function Home({ profile, pkg, sync, syncer, db, online, offlineReady, onSignOut 
     </section>`;
 }
 
-function SectorPicker({ profile, online, onChosen }: { profile: Profile; online: boolean; onChosen: (territory: string) => Promise<void> }) {
+/** What a package is called: "Secteur 2 · Bureau 18-01" for a turf's, else its territory. */
+export function packageTitle(pkg: Package): string {
+  return pkg.turf ? t('walk.turfTitle', { n: pkg.turf.number, bureau: pkg.territory.name }) : pkg.territory.name;
+}
+
+function SectorPicker({ profile, online, onChosen }: { profile: Profile; online: boolean; onChosen: (choice: PackageChoice) => Promise<void> }) {
   const [choices, setChoices] = useState<Territory[] | null>(null);
+  const [turfs, setTurfs] = useState<MyTurf[] | null>(null);
   const [q, setQ] = useState('');
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -243,6 +249,7 @@ function SectorPicker({ profile, online, onChosen }: { profile: Profile; online:
     if (!online || !profile.campaignId) return;
     const c = profile.campaignId;
     let live = true;
+    fieldApi.myTurfs(c).then((x) => live && setTurfs(x)).catch(() => live && setTurfs([]));
     (async () => {
       const out: Territory[] = [];
       if (campaignWide) {
@@ -263,9 +270,33 @@ function SectorPicker({ profile, online, onChosen }: { profile: Profile; online:
   }, [online, profile.campaignId, campaignWide ? q : '']);
   if (!online) return html`<div class="panel"><p class="error">${t('walk.sectorOffline')}</p></div>`;
   const shown = (choices ?? []).filter((c) => !q.trim() || `${c.name} ${c.code}`.toLowerCase().includes(q.trim().toLowerCase()));
+  const choose = async (key: string, choice: PackageChoice) => {
+    setBusy(key);
+    setError(null);
+    try {
+      await onChosen(choice);
+    } catch (e) {
+      setError(e instanceof ApiError && e.code === 'package_too_large' ? t('walk.tooLarge')
+        : e instanceof ApiError && e.code === 'turf_retired' ? t('walk.turfRetired') : t('common.error'));
+    } finally {
+      setBusy(null);
+    }
+  };
   return html`<section>
     <button type="button" class="link back" onClick=${() => go('/')}>${t('walk.backHome')}</button>
     <h1>${t('walk.sectorTitle')}</h1>
+    ${turfs && turfs.length > 0 && html`<div class="panel" data-testid="my-turfs">
+      <div class="label">${t('walk.myTurfs')}</div>
+      <p class="muted small">${t('walk.myTurfsIntro')}</p>
+      <ul class="choices">
+        ${turfs.map((x) => html`<li>
+          <button type="button" class="choice turf-choice" disabled=${busy !== null} onClick=${() => choose(x.id, { turf: x.id })}>
+            <span><span class="strong">${t('walk.turfTitle', { n: x.number, bureau: x.bureau_name })}</span>
+              <span class="muted small block">${t('walk.turfFacts', { stops: formatNumber(x.stops), doors: formatNumber(x.doors), min: formatNumber(Math.round(x.minutes)) })}</span></span>
+            <span class="muted small">${busy === x.id ? t('walk.downloading') : t('walk.turfUntil', { when: formatDateTime(x.until) })}</span>
+          </button></li>`)}
+      </ul>
+    </div>`}
     <p class="muted">${t('walk.sectorIntro')}</p>
     <input type="search" aria-label=${t('walk.sectorSearch')} placeholder=${t('walk.sectorSearch')} value=${q}
       onInput=${(e: Event) => setQ((e.target as HTMLInputElement).value)} />
@@ -273,17 +304,7 @@ function SectorPicker({ profile, online, onChosen }: { profile: Profile; online:
     ${!choices && !error && html`<p class="muted">${t('common.loading')}</p>`}
     <ul class="choices">
       ${shown.map((c) => html`<li>
-        <button type="button" class="choice" disabled=${busy !== null} onClick=${async () => {
-          setBusy(c.id);
-          setError(null);
-          try {
-            await onChosen(c.id);
-          } catch (e) {
-            setError(e instanceof ApiError && e.code === 'package_too_large' ? t('walk.tooLarge') : t('common.error'));
-          } finally {
-            setBusy(null);
-          }
-        }}>
+        <button type="button" class="choice" disabled=${busy !== null} onClick=${() => choose(c.id, { territory: c.id })}>
           <span>${c.name}</span><span class="muted small">${busy === c.id ? t('walk.downloading') : c.code}</span>
         </button></li>`)}
     </ul>
@@ -303,10 +324,11 @@ function StopList({ pkg, marks }: { pkg: Package; marks: Map<string, Mark> }) {
   const shown = progress.filter(({ s }) => !q.trim() || s.label.toLowerCase().includes(q.trim().toLowerCase()));
   return html`<section>
     <button type="button" class="link back" onClick=${() => go('/')}>${t('walk.backHome')}</button>
-    <h1>${pkg.territory.name}</h1>
+    <h1>${packageTitle(pkg)}</h1>
+    ${pkg.turf && html`<p class="muted small">${t('walk.turfWalk', { min: formatNumber(Math.round(pkg.turf.minutes)), km: formatNumber(Math.round(pkg.turf.length_m / 100) / 10) })}</p>`}
     <p class="muted small">${t('walk.listInfo', { stops: formatNumber(pkg.stops.length), doors: formatNumber(doors) })}</p>
     <div class="map-card">
-      <${FieldMap} features=${pkg.map.features} selected=${picked}
+      <${FieldMap} features=${pkg.map.features} selected=${picked} route=${Boolean(pkg.turf_id)}
         points=${progress.map(({ s, st }) => ({ id: s.address_id, lon: s.lon, lat: s.lat, state: st, label: s.label }))}
         onPick=${(id: string) => {
           setPicked(id);

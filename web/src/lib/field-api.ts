@@ -31,11 +31,22 @@ export interface Package {
   territory: { id: string; kind: Kind; code: string; name: string };
   made_at: string;
   turf_id: string | null;
+  /** The turf's number and expected walk, when the package is a turf's. */
+  turf?: { number: number; minutes: number; length_m: number } | null;
   stops: Stop[];
   map: { type: 'FeatureCollection'; features: GeoFeature[] };
   questionnaires: PackageQuestionnaire[];
   profile_codes: Record<string, { value: string; label: string }[]>;
 }
+
+/** A turf handed to me (or to a sortie I accepted). */
+export interface MyTurf {
+  id: string; bureau_id: string; bureau_code: string; bureau_name: string; number: number;
+  stops: number; doors: number; minutes: number; until: string; sortie_id: string | null; team: string | null;
+}
+
+/** What to download: a territory, or a turf. */
+export type PackageChoice = { territory: string } | { turf: string };
 
 export interface Ack { id: string; status: 'stored' | 'duplicate' | 'rejected'; code?: string; message?: string }
 export interface SyncResult { acks: Ack[]; stored: number; duplicates: number; rejected: number; server_time: string }
@@ -60,8 +71,11 @@ export const fieldApi = {
     request<Version>('PUT', `${c(campaign)}/questionnaires/${id}/draft`, body),
   publish: (campaign: string, id: string) => request<Version>('POST', `${c(campaign)}/questionnaires/${id}/publish`),
   kit: (campaign: string) => request<Kit>('GET', `${c(campaign)}/questionnaire-kit`),
-  package: (campaign: string, territory: string) =>
-    request<Package>('GET', `${c(campaign)}/field/package?territory=${encodeURIComponent(territory)}`),
+  package: (campaign: string, choice: PackageChoice) =>
+    request<Package>('GET', `${c(campaign)}/field/package?${'turf' in choice
+      ? `turf=${encodeURIComponent(choice.turf)}`
+      : `territory=${encodeURIComponent(choice.territory)}`}`),
+  myTurfs: (campaign: string) => request<MyTurf[]>('GET', `${c(campaign)}/field/turfs`),
   sync: (campaign: string, body: { device_id: string; records: unknown[] }, fetchImpl?: typeof fetch) =>
     request<SyncResult>('POST', `${c(campaign)}/field/sync`, body, fetchImpl),
   progress: (campaign: string, territory?: string) =>

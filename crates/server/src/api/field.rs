@@ -15,11 +15,11 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use terrain_model::{
-    AddressId, Answer, BuildingId, Door, Outcome, TerritoryId, TerritoryKind, UnitId,
+    AddressId, Answer, BuildingId, Door, Outcome, TerritoryId, TerritoryKind, TurfId, UnitId,
 };
 use terrain_store::{
-    Ack, Contact, FieldRecord, NewResponse, NewVisit, PackageStop, RecordAck, RecordBody, Scope,
-    StorageError, SyncBatch,
+    Ack, Contact, FieldRecord, NewResponse, NewVisit, PackageStop, ParticipantStatus, RecordAck,
+    RecordBody, Scope, SortieQuery, StorageError, SyncBatch, Turf, TurfQuery, TurfStatus,
 };
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
@@ -209,6 +209,17 @@ pub struct PackageQuestionnaireDto {
     pub definition: serde_json::Value,
 }
 
+/// The turf a package covers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PackageTurfDto {
+    /// 1, 2, 3… within the bureau.
+    pub number: u32,
+    /// Estimated walk, minutes.
+    pub minutes: f64,
+    /// Length of the walk, metres.
+    pub length_m: f64,
+}
+
 /// Everything a walker needs for a day without network.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PackageDto {
@@ -218,6 +229,8 @@ pub struct PackageDto {
     pub made_at: OffsetDateTime,
     /// The turf, when the package is a turf's: its stops are then in walking order.
     pub turf_id: Option<Uuid>,
+    /// What the walk of the turf is expected to be, when the package is a turf's.
+    pub turf: Option<PackageTurfDto>,
     pub stops: Vec<StopDto>,
     /// A GeoJSON `FeatureCollection` of the territory's contours (WGS84), drawn without tiles.
     #[schema(value_type = Object)]
@@ -227,43 +240,98 @@ pub struct PackageDto {
     pub profile_codes: BTreeMap<String, Vec<CodeDto>>,
 }
 
-/// Which territory to download.
+/// Which territory (or turf) to download: exactly one of the two.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PackageParams {
     /// A territory inside one's own: a bureau de vote, an IRIS, or a small commune.
-    pub territory: Uuid,
+    pub territory: Option<Uuid>,
+    /// Or a turf of a bureau inside one's own: its stops then come in walking order.
+    pub turf: Option<Uuid>,
 }
 
-/// The package of a territory: its stops by street and number with their buildings, doors and
-/// what is known of them, its map, the published questionnaires.
+/// The most addresses read from a turf's bureau to build the turf's package.
+const MAX_BUREAU_STOPS: u32 = 20_000;
+
+/// The territory, stops (in walking order for a turf) and turf of a package.
+async fn package_content(
+    state: &AppState,
+    auth: &Authorized<FieldWork>,
+    p: &PackageParams,
+) -> ApiResult<(terrain_model::Territory, Vec<PackageStop>, Option<Turf>)> {
+    let c = auth.campaign.id;
+    match (p.territory, p.turf) {
+        (Some(t), None) => {
+            let t = state.store.territory(c, TerritoryId(t)).await?;
+            auth.check_territory(&t)?;
+            let stops = state
+                .store
+                .package_stops(c, &t.path, MAX_PACKAGE_STOPS + 1)
+                .await?;
+            if stops.len() > MAX_PACKAGE_STOPS as usize {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "package_too_large",
+                    format!(
+                        "{} has more than {MAX_PACKAGE_STOPS} addresses: choose a bureau de vote inside it",
+                        t.name
+                    ),
+                ));
+            }
+            Ok((t, stops, None))
+        }
+        (None, Some(id)) => {
+            let turf = state.store.turf(c, TurfId(id)).await?;
+            auth.check_path(&turf.bureau_path, &turf.bureau_name)?;
+            if turf.status == TurfStatus::Retired {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "turf_retired",
+                    format!(
+                        "turf {} of {} was emptied by a re-cut: download one of the bureau's current turfs",
+                        turf.number, turf.bureau_name
+                    ),
+                ));
+            }
+            let t = state.store.territory(c, turf.bureau_id).await?;
+            let order = state.store.turf_stops(c, turf.id).await?;
+            let mut by_address: std::collections::HashMap<AddressId, PackageStop> = state
+                .store
+                .package_stops(c, &t.path, MAX_BUREAU_STOPS)
+                .await?
+                .into_iter()
+                .map(|s| (s.address.id, s))
+                .collect();
+            let stops = order
+                .iter()
+                .filter_map(|s| by_address.remove(&s.address.id))
+                .collect();
+            Ok((t, stops, Some(turf)))
+        }
+        _ => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "give either territory or turf",
+        )),
+    }
+}
+
+/// The package of a territory (its stops by street and number) or of a turf (its stops in
+/// walking order), with their buildings, doors and what is known of them, its map, the
+/// published questionnaires.
 #[utoipa::path(get, path = "/campaigns/{campaign}/field/package", tag = "field",
     params(("campaign" = Uuid, Path), PackageParams),
     responses((status = 200, body = PackageDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody),
-              (status = 422, description = "`package_too_large`: choose a bureau de vote", body = ErrorBody)))]
+              (status = 409, description = "`turf_retired`: the turf was emptied by a re-cut", body = ErrorBody),
+              (status = 422, description = "`package_too_large`: choose a bureau de vote; `invalid_input`: neither or both of territory and turf", body = ErrorBody)))]
 pub async fn package(
     State(state): State<AppState>,
     auth: Authorized<FieldWork>,
     ApiQuery(p): ApiQuery<PackageParams>,
 ) -> ApiResult<Json<PackageDto>> {
     let c = auth.campaign.id;
-    let t = state.store.territory(c, TerritoryId(p.territory)).await?;
-    auth.check_territory(&t)?;
-    let stops = state
-        .store
-        .package_stops(c, &t.path, MAX_PACKAGE_STOPS + 1)
-        .await?;
-    if stops.len() > MAX_PACKAGE_STOPS as usize {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "package_too_large",
-            format!(
-                "{} has more than {MAX_PACKAGE_STOPS} addresses: choose a bureau de vote inside it",
-                t.name
-            ),
-        ));
-    }
+    let (t, stops, turf) = package_content(&state, &auth, &p).await?;
     let kind = if t.kind == TerritoryKind::Iris {
         TerritoryKind::Iris
     } else {
@@ -273,7 +341,7 @@ pub async fn package(
         .store
         .shapes(c, kind, &Scope::Within(vec![t.path.clone()]))
         .await?;
-    let features: Vec<serde_json::Value> = shapes
+    let mut features: Vec<serde_json::Value> = shapes
         .into_iter()
         .filter_map(|s| {
             let geometry: serde_json::Value = serde_json::from_str(&s.geometry).ok()?;
@@ -284,6 +352,19 @@ pub async fn package(
             }))
         })
         .collect();
+    if let Some(hull) = turf
+        .as_ref()
+        .and_then(|x| x.hull.as_deref())
+        .and_then(|h| serde_json::from_str::<serde_json::Value>(h).ok())
+    {
+        let turf = turf.as_ref().expect("a hull comes from a turf");
+        features.push(serde_json::json!({
+            "type": "Feature",
+            "geometry": hull,
+            "properties": {"code": format!("{}-{}", turf.bureau_code, turf.number),
+                           "name": format!("Secteur {}", turf.number), "kind": "turf"},
+        }));
+    }
     let questionnaires = state
         .store
         .published_questionnaires(c)
@@ -308,7 +389,12 @@ pub async fn package(
             name: t.name,
         },
         made_at: OffsetDateTime::now_utc(),
-        turf_id: None,
+        turf: turf.as_ref().map(|x| PackageTurfDto {
+            number: x.number,
+            minutes: x.minutes,
+            length_m: x.length_m,
+        }),
+        turf_id: turf.map(|x| x.id.0),
         stops: stops
             .into_iter()
             .enumerate()
@@ -318,6 +404,90 @@ pub async fn package(
         questionnaires,
         profile_codes: profile_codes(),
     }))
+}
+
+/// A turf handed to the caller, or to a sortie they accepted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyTurfDto {
+    pub id: Uuid,
+    pub bureau_id: Uuid,
+    pub bureau_code: String,
+    pub bureau_name: String,
+    /// 1, 2, 3… within the bureau.
+    pub number: u32,
+    pub stops: u32,
+    pub doors: u64,
+    /// Estimated walk, minutes.
+    pub minutes: f64,
+    /// The hand-out lapses then.
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: OffsetDateTime,
+    /// The sortie it was handed to, when it was.
+    pub sortie_id: Option<Uuid>,
+    pub team: Option<String>,
+}
+
+/// The turfs handed to me now: to me by name, or to a sortie I accepted. Soonest to lapse
+/// first.
+#[utoipa::path(get, path = "/campaigns/{campaign}/field/turfs", tag = "field",
+    params(("campaign" = Uuid, Path)),
+    responses((status = 200, body = Vec<MyTurfDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn my_turfs(
+    State(state): State<AppState>,
+    auth: Authorized<FieldWork>,
+) -> ApiResult<Json<Vec<MyTurfDto>>> {
+    let c = auth.campaign.id;
+    let me = auth.user_id();
+    let now = OffsetDateTime::now_utc();
+    let sorties: std::collections::HashSet<Uuid> = match state.store.volunteer_of_user(c, me).await
+    {
+        Ok(v) => state
+            .store
+            .sorties(
+                c,
+                &SortieQuery {
+                    participant: Some(v.id),
+                    from: Some(now),
+                    ..SortieQuery::default()
+                },
+            )
+            .await?
+            .into_iter()
+            .filter(|s| {
+                s.participant(v.id)
+                    .is_some_and(|p| p.status == ParticipantStatus::Accepted)
+            })
+            .map(|s| s.id.0)
+            .collect(),
+        Err(StorageError::NotFound { .. }) => Default::default(),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out: Vec<MyTurfDto> = state
+        .store
+        .turfs(c, &TurfQuery::within(auth.scope.clone()))
+        .await?
+        .into_iter()
+        .filter(|t| t.effective_status(now) == TurfStatus::CheckedOut)
+        .filter_map(|t| {
+            let k = t.checkout.clone()?;
+            let mine = k.to_user == Some(me) || k.session_id.is_some_and(|s| sorties.contains(&s));
+            mine.then_some(MyTurfDto {
+                id: t.id.0,
+                bureau_id: t.bureau_id.0,
+                bureau_code: t.bureau_code,
+                bureau_name: t.bureau_name,
+                number: t.number,
+                stops: t.stops,
+                doors: t.doors,
+                minutes: t.minutes,
+                until: k.expires_at,
+                sortie_id: k.session_id,
+                team: k.team,
+            })
+        })
+        .collect();
+    out.sort_by_key(|t| (t.until, t.bureau_code.clone(), t.number));
+    Ok(Json(out))
 }
 
 /// How to reach a respondent who asked to be recontacted.
@@ -583,6 +753,10 @@ pub async fn sync(
             Err(ack) => slots.push(Some(ack)),
         }
     }
+    let batch = SyncBatch {
+        device_id: body.device_id,
+        records,
+    };
     let acks = match state
         .store
         .apply_sync(
@@ -590,10 +764,7 @@ pub async fn sync(
             auth.campaign.id,
             auth.user_id(),
             &auth.scope,
-            &SyncBatch {
-                device_id: body.device_id,
-                records,
-            },
+            &batch,
         )
         .await
     {
@@ -607,6 +778,31 @@ pub async fn sync(
         }
         Err(e) => return Err(e.into()),
     };
+    // The turfs' stops whose doors were just visited: the turfs board and walk sheets show
+    // them walked. The visits are stored already: this only keeps the turfs up to date.
+    let visited: Vec<AddressId> = batch
+        .records
+        .iter()
+        .zip(&acks)
+        .filter_map(|(r, a)| match (&r.body, &a.ack) {
+            (RecordBody::Visit(v), Ack::Stored) => Some(v.address_id),
+            _ => None,
+        })
+        .collect();
+    if !visited.is_empty()
+        && let Err(e) = state
+            .store
+            .mark_stops_visited(
+                &auth.audit(),
+                auth.campaign.id,
+                &visited,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+    {
+        // Acknowledging matters more: the phone would otherwise send the stored visits again.
+        tracing::warn!(error = %e, "could not mark the turfs' stops visited");
+    }
     let mut stored = acks.into_iter();
     let mut out = Vec::with_capacity(slots.len());
     for slot in slots {

@@ -193,6 +193,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(questionnaires::publish))
         .routes(routes!(questionnaires::questionnaire_kit))
         .routes(routes!(field::package))
+        .routes(routes!(field::my_turfs))
         .routes(routes!(field::sync))
         .routes(routes!(field::progress))
         .routes(routes!(field::recontacts))

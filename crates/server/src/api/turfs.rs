@@ -17,7 +17,9 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use terrain_geo::edit::EditError;
-use terrain_model::{AddressId, Territory, TerritoryId, TerritoryKind, TurfId, UserId};
+use terrain_model::{
+    AddressId, Role, SortieId, Territory, TerritoryId, TerritoryKind, TurfId, UserId,
+};
 use terrain_store::{
     Member, NewCheckout, PlanVersion, Scope, StorageError, StreetNetworkInfo, Turf, TurfQuery,
     TurfStop,
@@ -840,7 +842,8 @@ pub struct CheckoutRequest {
     pub team: Option<String>,
     /// The canvassing session it is for.
     pub session_id: Option<Uuid>,
-    /// Hours until the hand-out lapses (default 4, at most 336).
+    /// Hours until the hand-out lapses (default: the end of the sortie when `session_id` is
+    /// given, else 4; at most 336).
     pub hours: Option<f64>,
 }
 
@@ -872,7 +875,7 @@ fn checkout_error(e: StorageError) -> ApiError {
     params(("campaign" = Uuid, Path), ("turf" = Uuid, Path)), request_body = CheckoutRequest,
     responses((status = 200, body = TurfDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "`turf_checked_out`: handed out already, or done", body = ErrorBody),
-              (status = 422, description = "`invalid_input`, `assignee_out_of_scope`", body = ErrorBody)))]
+              (status = 422, description = "`invalid_input`, `assignee_out_of_scope`, `not_trained` (the campaign requires training first)", body = ErrorBody)))]
 pub async fn check_out_turf(
     State(state): State<AppState>,
     auth: Authorized<AssignTurfs>,
@@ -881,8 +884,9 @@ pub async fn check_out_turf(
 ) -> ApiResult<Json<TurfDto>> {
     let c = auth.campaign.id;
     let t = scoped_turf(&state, &auth, path.1).await?;
-    let hours = req.hours.unwrap_or(4.0);
-    if !(hours.is_finite() && hours > 0.0 && hours <= MAX_CHECKOUT_HOURS) {
+    if let Some(h) = req.hours
+        && !(h.is_finite() && h > 0.0 && h <= MAX_CHECKOUT_HOURS)
+    {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_input",
@@ -902,9 +906,46 @@ pub async fn check_out_turf(
                 format!("{} does not work in {}", m.user.display_name, t.bureau_name),
             ));
         }
+        // A walker goes out once trained, when the campaign requires it (issue 6).
+        if m.role == Role::Walker {
+            let trained = match state.store.may_receive_turfs(c, m.user.id).await {
+                Ok(ok) => ok,
+                Err(StorageError::NotFound { .. }) => false,
+                Err(e) => return Err(e.into()),
+            };
+            if !trained {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "not_trained",
+                    format!(
+                        "{} has not been trained yet, and the campaign requires it before going out",
+                        m.user.display_name
+                    ),
+                ));
+            }
+        }
     }
     let now = OffsetDateTime::now_utc();
-    let expires_at = now + time::Duration::seconds_f64(hours * 3600.0);
+    // Handed to a sortie, the turf is the sortie's until it ends (unless hours say otherwise).
+    let sortie_end = match req.session_id {
+        Some(s) => {
+            let sortie = state.store.sortie(c, SortieId(s)).await?;
+            if sortie.ends_at <= now {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_input",
+                    format!("the sortie {:?} is over", sortie.title),
+                ));
+            }
+            Some(sortie.ends_at)
+        }
+        None => None,
+    };
+    let expires_at = match (req.hours, sortie_end) {
+        (Some(h), _) => now + time::Duration::seconds_f64(h * 3600.0),
+        (None, Some(end)) => end,
+        (None, None) => now + time::Duration::hours(4),
+    };
     let out = state
         .store
         .check_out_turf(

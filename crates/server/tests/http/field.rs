@@ -587,3 +587,240 @@ on_both!(
     walkers_upload_each_record_exactly_once,
     walkers_upload_exactly_once
 );
+
+/// A turf handed to the walker: listed as theirs, downloaded with its stops in walking order,
+/// and its stops marked walked once the walker's visits are uploaded.
+async fn walkers_walk_their_turfs(app: &TestApp) {
+    let c = app.fx.campaign;
+    let fx = crate::turfs::seed_turfs(app).await;
+    let walker = app.caller(Actor::Walker18).user.unwrap();
+    let mine = format!("/api/v1/campaigns/{c}/field/turfs");
+    let (s, list) = json_of(app.send(Actor::Walker18, Method::GET, &mine, None).await).await;
+    assert_eq!((s, list.as_array().unwrap().len()), (200, 0), "{list}");
+
+    // Training required: an untrained walker is refused a turf, whoever hands it out.
+    let settings = format!("/api/v1/campaigns/{c}/volunteer-settings");
+    let (s, _) = json_of(
+        app.send(
+            Actor::Director,
+            Method::PUT,
+            &settings,
+            Some(json!({"turfs_require_training": true, "signup_open": true})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let checkout = format!("/api/v1/campaigns/{c}/turfs/{}/checkout", fx.turfs[1]);
+    let hand_out = json!({"user_id": walker, "hours": 3});
+    let (s, e) = json_of(
+        app.send(
+            Actor::Coordinator18,
+            Method::POST,
+            &checkout,
+            Some(hand_out.clone()),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, e["code"].as_str().unwrap()),
+        (422, "not_trained"),
+        "{e}"
+    );
+    let (s, _) = json_of(
+        app.send(
+            Actor::Director,
+            Method::PUT,
+            &settings,
+            Some(json!({"turfs_require_training": false, "signup_open": true})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, t) = json_of(
+        app.send(
+            Actor::Coordinator18,
+            Method::POST,
+            &checkout,
+            Some(hand_out),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+
+    // Another turf handed to a team is not the walker's.
+    let (s, _) = json_of(
+        app.send(
+            Actor::Coordinator18,
+            Method::POST,
+            &format!("/api/v1/campaigns/{c}/turfs/{}/checkout", fx.turfs[2]),
+            Some(json!({"team": "Binôme Ordener"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, list) = json_of(app.send(Actor::Walker18, Method::GET, &mine, None).await).await;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["id"], fx.turfs[1].to_string());
+    assert_eq!(list[0]["number"], 2);
+    assert_eq!(list[0]["stops"], fx.stops[1].len());
+    let (_, other) = json_of(
+        app.send(Actor::Coordinator18, Method::GET, &mine, None)
+            .await,
+    )
+    .await;
+    assert_eq!(other.as_array().unwrap().len(), 0);
+
+    // A turf handed to a sortie is the walker's once they accept the sortie, until it ends.
+    let (s, sortie) = json_of(
+        app.send(
+            Actor::Coordinator18,
+            Method::POST,
+            &format!("/api/v1/campaigns/{c}/sorties"),
+            Some(
+                json!({"title": "Samedi Ordener", "territory_id": app.fx.a18,
+                "starts_at": "2030-03-09T09:00:00Z", "ends_at": "2030-03-09T12:00:00Z",
+                "meeting_point": "Mairie du 18e", "areas": [app.fx.b1801], "open_signup": true}),
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201, "{sortie}");
+    let sortie_id = sortie["id"].as_str().unwrap();
+    let (s, t) = json_of(
+        app.send(
+            Actor::Coordinator18,
+            Method::POST,
+            &format!("/api/v1/campaigns/{c}/turfs/{}/checkout", fx.turfs[3]),
+            Some(json!({"session_id": sortie_id})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["checkout"]["expires_at"], "2030-03-09T12:00:00Z");
+    let (_, list) = json_of(app.send(Actor::Walker18, Method::GET, &mine, None).await).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let (s, r) = json_of(
+        app.send(
+            Actor::Walker18,
+            Method::PUT,
+            &format!("/api/v1/campaigns/{c}/me/sorties/{sortie_id}"),
+            Some(json!({"answer": "accepted"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    let (_, list) = json_of(app.send(Actor::Walker18, Method::GET, &mine, None).await).await;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(list[1]["id"], fx.turfs[3].to_string());
+    assert_eq!(list[1]["sortie_id"], sortie_id);
+    // A sortie that does not exist is refused.
+    let (s, _) = json_of(
+        app.send(
+            Actor::Coordinator18,
+            Method::POST,
+            &format!("/api/v1/campaigns/{c}/turfs/{}/checkout", fx.turfs[0]),
+            Some(json!({"session_id": Uuid::now_v7()})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 404);
+
+    // The package of the turf: its stops in walking order, its outline on the map.
+    let pkg_path = |q: &str| format!("/api/v1/campaigns/{c}/field/package?{q}");
+    let (s, pkg) = json_of(
+        app.send(
+            Actor::Walker18,
+            Method::GET,
+            &pkg_path(&format!("turf={}", fx.turfs[1])),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{pkg}");
+    assert_eq!(pkg["turf_id"], fx.turfs[1].to_string());
+    assert_eq!(pkg["turf"]["number"], 2);
+    assert_eq!(pkg["territory"]["id"], app.fx.b1801.to_string());
+    let order: Vec<String> = pkg["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["address_id"].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = fx.stops[1].iter().map(|s| s.0.to_string()).collect();
+    assert_eq!(order, expected);
+    assert!(
+        pkg["map"]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["properties"]["kind"] == "turf")
+    );
+
+    // Neither, both, or a turf outside one's territory.
+    for (q, who, status, code) in [
+        (String::new(), Actor::Walker18, 422, "invalid_input"),
+        (
+            format!("turf={}&territory={}", fx.turfs[1], app.fx.b1801),
+            Actor::Walker18,
+            422,
+            "invalid_input",
+        ),
+        (
+            format!("turf={}", fx.turfs[1]),
+            Actor::Coordinator19,
+            403,
+            "territory_out_of_scope",
+        ),
+        (
+            format!("turf={}", Uuid::now_v7()),
+            Actor::Walker18,
+            404,
+            "turf_not_found",
+        ),
+    ] {
+        let (s, e) = json_of(app.send(who, Method::GET, &pkg_path(&q), None).await).await;
+        assert_eq!(
+            (s, e["code"].as_str().unwrap_or("")),
+            (status, code),
+            "{q}: {e}"
+        );
+    }
+
+    // A visit uploaded marks its stop walked, on the turf.
+    let stop = &pkg["stops"][0];
+    let record = json!({"id": Uuid::now_v7(), "at": "2026-11-28T10:15:00+01:00", "kind": "visit",
+        "address_id": stop["address_id"], "building_id": stop["buildings"][0]["id"],
+        "door": {"number": 1}, "outcome": "not_home", "turf_id": fx.turfs[1]});
+    let (s, r) = json_of(
+        app.send(
+            Actor::Walker18,
+            Method::POST,
+            &format!("/api/v1/campaigns/{c}/field/sync"),
+            Some(json!({"device_id": Uuid::now_v7(), "records": [record]})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, r["stored"].as_u64()), (200, Some(1)), "{r}");
+    let stops = app.store.turf_stops(c, fx.turfs[1]).await.unwrap();
+    let walked: Vec<bool> = stops.iter().map(|s| s.visited_at.is_some()).collect();
+    assert!(walked[0], "{walked:?}");
+    assert_eq!(walked.iter().filter(|w| **w).count(), 1, "{walked:?}");
+}
+
+on_both!(
+    walkers_download_and_walk_the_turfs_handed_to_them,
+    walkers_walk_their_turfs
+);

@@ -321,7 +321,17 @@ async fn cut_edit_hand_out_and_print(app: &TestApp) {
         "{e}"
     );
 
-    // Hand turf 1 to the walker of 18-01 for 3 hours.
+    // Hand turf 1 to the walker of 18-01 for 3 hours (the rule that walkers are trained first
+    // is switched off here: `field.rs` tests it).
+    let (s, _) = call(
+        app,
+        Director,
+        Method::PUT,
+        "/volunteer-settings",
+        Some(json!({"turfs_require_training": false, "signup_open": true})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
     let walker = app.caller(Walker18).user.unwrap();
     let (s, out) = call(
         app,
