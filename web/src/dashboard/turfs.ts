@@ -4,7 +4,7 @@
 // expiry, and printing its walk sheet.
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
-import { api, ApiError, type Member, type MyCampaign, type Territory } from '../lib/api';
+import { api, ApiError, volunteersApi, type Member, type MyCampaign, type Territory } from '../lib/api';
 import { useAsync } from '../lib/hooks';
 import {
   formatMetres, formatMinutes, toggle, turfApi, turfColor,
@@ -19,7 +19,7 @@ type Notice = { kind: 'ok' | 'error'; text: string } | null;
 
 const KNOWN_ERRORS = new Set([
   'turf_locked', 'turf_checked_out', 'turf_plan_changed', 'no_addresses', 'assignee_out_of_scope',
-  'invalid_edit', 'territory_out_of_scope', 'forbidden_role', 'invalid_input',
+  'invalid_edit', 'territory_out_of_scope', 'forbidden_role', 'invalid_input', 'not_trained',
 ]);
 
 /** A refusal said in French (the server's own words kept as detail). */
@@ -299,6 +299,12 @@ function Handout({ campaign, turf, members, busy, run }: {
   const [user, setUser] = useState('');
   const [team, setTeam] = useState('');
   const [hours, setHours] = useState(4);
+  const [sortie, setSortie] = useState('');
+  // The sorties still to come: handing a turf out for one makes it last until the sortie ends.
+  const sorties = useAsync(
+    () => volunteersApi.sorties(campaign).then((all) => all.filter((s) => Date.parse(s.ends_at) > Date.now())),
+    [campaign],
+  );
   const people = members.filter((m) => m.role !== 'director' && m.role !== 'admin');
   const c = turf.checkout;
   if (turf.status === 'checked_out' && c) {
@@ -319,9 +325,13 @@ function Handout({ campaign, turf, members, busy, run }: {
   const submit = (e: Event) => {
     e.preventDefault();
     run(async () => {
-      const out = await turfApi.checkout(campaign, turf.id, { user_id: user || undefined, team: team.trim() || undefined, hours });
+      const out = await turfApi.checkout(campaign, turf.id, {
+        user_id: user || undefined, team: team.trim() || undefined,
+        session_id: sortie || undefined, hours: sortie ? undefined : hours,
+      });
       setUser('');
       setTeam('');
+      setSortie('');
       return t('turfs.handedOut', { n: turf.number, until: out.checkout ? formatDateTime(out.checkout.expires_at) : '' });
     });
   };
@@ -336,11 +346,17 @@ function Handout({ campaign, turf, members, busy, run }: {
     </label>
     <label>${t('turfs.team')}<input type="text" maxlength="120" value=${team} placeholder=${t('turfs.teamPlaceholder')}
       onInput=${(e: Event) => setTeam((e.target as HTMLInputElement).value)} /></label>
-    <label>${t('turfs.until')}
+    ${(sorties.data?.length ?? 0) > 0 && html`<label>${t('turfs.sortie')}
+      <select value=${sortie} data-testid="handout-sortie" onChange=${(e: Event) => setSortie((e.target as HTMLSelectElement).value)}>
+        <option value="">${t('turfs.noSortie')}</option>
+        ${sorties.data!.map((s) => html`<option value=${s.id}>${s.title} · ${formatDateTime(s.starts_at)}</option>`)}
+      </select>
+    </label>`}
+    ${!sortie && html`<label>${t('turfs.until')}
       <select value=${String(hours)} onChange=${(e: Event) => setHours(Number((e.target as HTMLSelectElement).value))}>
         ${[2, 3, 4, 6, 8, 24, 48, 168].map((h) => html`<option value=${h}>${t('turfs.hours', { h })}</option>`)}
       </select>
-    </label>
+    </label>`}
     <button type="submit" class="primary" disabled=${busy || (!user && !team.trim())}>${t('turfs.handOut')}</button>
   </form>`;
 }

@@ -377,6 +377,17 @@ pub async fn analyse_experiment(
         ),
         None => HashMap::new(),
     };
+    // Coverage from the field app: doors visited in each bureau, once any visit exists (a
+    // campaign that does not use the app tracks no coverage, and the analysis says so).
+    let visited = state.store.doors_visited_by_bureau(c).await?;
+    let id_of: HashMap<&str, Uuid> = code_of.iter().map(|(id, code)| (*code, id.0)).collect();
+    let knocked = |code: &str| -> Option<f64> {
+        if visited.is_empty() {
+            return None;
+        }
+        let id = id_of.get(code)?;
+        Some(visited.get(id).copied().unwrap_or(0) as f64)
+    };
     let observed: Vec<ObservedBureau> = design
         .assignments
         .iter()
@@ -389,7 +400,7 @@ pub async fn analyse_experiment(
                 votants,
                 exprimes,
                 bloc,
-                doors_knocked: None,
+                doors_knocked: knocked(a.bureau.as_str()),
                 doors: Some(inscrits / 1.4),
                 baseline_turnout: base.filter(|b| b.0 > 0.0).map(|b| b.1 / b.0),
                 baseline_share: base.filter(|b| b.2 > 0.0).map(|b| b.3 / b.2),
