@@ -80,6 +80,11 @@ test('a coordinator cuts a bureau, edits a turf with the mouse, hands it out and
   const handout = page.getByTestId('handout');
   const lea = await handout.getByLabel('À une personne').locator('option', { hasText: 'Léa Moreau' }).getAttribute('value');
   await handout.getByLabel('À une personne').selectOption(lea);
+  // The demo's sorties to come are offered: a turf handed out for one lasts until it ends.
+  const sortie = handout.getByTestId('handout-sortie');
+  await sortie.waitFor();
+  assert.ok((await sortie.locator('option').count()) >= 2, 'the demo sorties are offered');
+  await handout.screenshot({ path: 'test-results/dashboard-turfs-handout-desktop.png' });
   await handout.getByRole('button', { name: 'Confier', exact: true }).click();
   await notice(page, /Secteur 1 confié jusqu’au/);
   await row(page, 1).getByText('Confié', { exact: true }).waitFor();
