@@ -204,6 +204,11 @@ test('a day offline is uploaded exactly once', async () => {
   assert.equal(await desk.getByTestId('responses').innerText(), '10');
   await desk.getByRole('button', { name: 'Afficher les coordonnées' }).click();
   await desk.getByRole('cell', { name: 'Mme Diallo' }).waitFor();
+  // The data-quality panel has looked at the 30 visits and 10 questionnaires.
+  const quality = desk.getByTestId('quality');
+  await quality.locator('table, p.muted:not(.small)').first().waitFor();
+  const flagged = await quality.locator('tbody tr').count();
+  if (flagged === 0) await quality.getByText('Rien de particulier sur 30 passages et 10 questionnaires.').waitFor();
   await shot(desk, 'dashboard-field-progress-desktop');
   await desk.close();
 });

@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod ics;
 pub mod mail;
+pub mod quality;
 pub mod state;
 pub mod web;
 

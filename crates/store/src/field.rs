@@ -271,6 +271,22 @@ pub struct StoredResponse {
     pub answers: BTreeMap<String, Answer>,
 }
 
+/// One door visit as the data-quality checks read it: who, when, where the door is, and
+/// where the phone was (only when the walker agreed to be located).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VisitTrace {
+    pub user_id: UserId,
+    pub at: OffsetDateTime,
+    pub building_id: BuildingId,
+    /// `[lon, lat]` of the visited address.
+    pub address: [f64; 2],
+    pub outcome: Outcome,
+    pub turf_id: Option<Uuid>,
+    pub bureau_id: Option<Uuid>,
+    /// `[lon, lat]` of the phone, with the walker's consent.
+    pub position: Option<[f64; 2]>,
+}
+
 /// Most records accepted in one batch.
 pub const MAX_BATCH: usize = 500;
 
@@ -338,6 +354,15 @@ pub trait FieldStore: Send + Sync {
     /// Distinct doors with at least one visit, per bureau de vote (by the bureau's territory
     /// id), over the whole campaign: the field's coverage of each bureau.
     async fn doors_visited_by_bureau(&self, campaign: CampaignId) -> Result<BTreeMap<Uuid, u64>>;
+    /// The visits inside the scope made at or after `since`, by walker then time; at most
+    /// `limit` (the most recent ones when there are more).
+    async fn visit_traces(
+        &self,
+        campaign: CampaignId,
+        scope: &Scope,
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<VisitTrace>>;
     /// The responses collected inside the scope (bureau or IRIS within it), optionally of
     /// one questionnaire's versions only, in a stable order (by id).
     async fn responses(

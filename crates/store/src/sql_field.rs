@@ -1187,6 +1187,39 @@ macro_rules! field_store {
                 Ok(rows.into_iter().map(|(b, n)| (b, u64::try_from(n).unwrap_or(0))).collect())
             }
 
+            async fn visit_traces(
+                &self,
+                campaign: terrain_model::CampaignId,
+                scope: &$crate::types::Scope,
+                since: time::OffsetDateTime,
+                limit: u32,
+            ) -> $crate::error::Result<Vec<$crate::field::VisitTrace>> {
+                type Row = (uuid::Uuid, time::OffsetDateTime, uuid::Uuid, f64, f64, String, Option<uuid::Uuid>,
+                            Option<uuid::Uuid>, Option<f64>, Option<f64>);
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT v.user_id, v.at, v.building_id, a.lon, a.lat, v.outcome, v.turf_id, v.bureau_id, v.lon, v.lat \
+                     FROM visits v JOIN addresses a ON a.campaign_id = v.campaign_id AND a.id = v.address_id \
+                     WHERE v.campaign_id = ");
+                qb.push_bind(campaign.0);
+                qb.push(" AND v.at >= ");
+                qb.push_bind(since);
+                Self::push_field_scope(&mut qb, "v", scope);
+                qb.push(" ORDER BY v.at DESC LIMIT ");
+                qb.push_bind(i64::from(limit));
+                let rows: Vec<Row> = qb.build_query_as().fetch_all(&self.pool).await?;
+                let mut out = rows.into_iter().map(|(user, at, building, alon, alat, outcome, turf_id, bureau_id, lon, lat)| {
+                    let outcome = outcome.parse::<terrain_model::Outcome>().map_err(|e| $crate::error::StorageError::Invalid {
+                        what: "visit", reason: e.to_string() })?;
+                    Ok($crate::field::VisitTrace {
+                        user_id: terrain_model::UserId(user), at, building_id: terrain_model::BuildingId(building),
+                        address: [alon, alat], outcome, turf_id, bureau_id,
+                        position: lon.zip(lat).map(|(x, y)| [x, y]),
+                    })
+                }).collect::<$crate::error::Result<Vec<_>>>()?;
+                out.sort_by(|a, b| (a.user_id.0, a.at).cmp(&(b.user_id.0, b.at)));
+                Ok(out)
+            }
+
             async fn responses(
                 &self,
                 campaign: terrain_model::CampaignId,

@@ -4,9 +4,9 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import type { MyCampaign } from '../lib/api';
-import { fieldApi, OUTCOMES } from '../lib/field-api';
+import { fieldApi, OUTCOMES, type QualityFlag } from '../lib/field-api';
 import { useAsync } from '../lib/hooks';
-import { formatDateTime, formatNumber, t } from '../i18n';
+import { formatDate, formatDateTime, formatNumber, t } from '../i18n';
 import type { MessageKey } from '../i18n/fr';
 
 export function FieldProgress({ mine }: { mine: MyCampaign }) {
@@ -65,6 +65,7 @@ export function FieldProgress({ mine }: { mine: MyCampaign }) {
             </tbody></table>`}
         <p class="muted small">${t('progress.privacy')}</p>
       </div>
+      <${QualityFlags} campaign=${c} territory=${territory} />
       ${direction && html`<${Recontacts} campaign=${c} count=${p.recontacts} />`}`}
   </section>`;
 }
@@ -86,5 +87,42 @@ function Recontacts({ campaign, count }: { campaign: string; count: number }) {
             <td data-label=${t('progress.contactWhen')} title=${r.statement}>${formatDateTime(r.consented_at)}</td>
           </tr>`)}</tbody>
         </table>`}
+  </div>`;
+}
+
+/** What a flag says, in words: who, where, when and the pattern. */
+function flagText(f: QualityFlag): string {
+  const where = f.turf_number !== null ? t('quality.turf', { n: f.turf_number, bureau: f.bureau_name ?? '' }) : (f.bureau_name ?? '');
+  const vars = {
+    count: formatNumber(f.count), outOf: formatNumber(f.out_of), value: formatNumber(Math.round(f.value)),
+    where, question: f.question ?? '',
+  };
+  return t(`quality.${f.kind}` as MessageKey, vars);
+}
+
+/** Patterns to look at in the field work of the territory (issue 7): flags, never verdicts. */
+function QualityFlags({ campaign, territory }: { campaign: string; territory: string }) {
+  const [days, setDays] = useState(14);
+  const q = useAsync(() => fieldApi.quality(campaign, territory || undefined, days), [campaign, territory, days]);
+  return html`<div class="card" data-testid="quality">
+    <div class="title-row">
+      <h2>${t('quality.title')}</h2>
+      <select aria-label=${t('quality.window')} value=${String(days)} onChange=${(e: Event) => setDays(Number((e.target as HTMLSelectElement).value))}>
+        ${[7, 14, 30, 90].map((d) => html`<option value=${d}>${t('quality.days', { n: d })}</option>`)}
+      </select>
+    </div>
+    <p class="muted small">${t('quality.intro')}</p>
+    ${q.error && html`<p class="error">${q.error.message}</p>`}
+    ${q.data && (q.data.flags.length === 0
+      ? html`<p class="muted">${t('quality.none', { visits: formatNumber(q.data.visits_checked), responses: formatNumber(q.data.responses_checked) })}</p>`
+      : html`<table class="table">
+          <thead><tr><th>${t('quality.when')}</th><th>${t('quality.who')}</th><th>${t('quality.what')}</th></tr></thead>
+          <tbody>${q.data.flags.map((f) => html`<tr data-kind=${f.kind}>
+            <td data-label=${t('quality.when')}>${f.day ? formatDate(f.day) : '—'}</td>
+            <td data-label=${t('quality.who')}>${f.walker_name ?? t('quality.anyone')}</td>
+            <td data-label=${t('quality.what')}>${flagText(f)}</td>
+          </tr>`)}</tbody>
+        </table>`)}
+    ${q.data?.truncated && html`<p class="muted small">${t('quality.truncated')}</p>`}
   </div>`;
 }

@@ -770,6 +770,21 @@ export const fr = {
   'progress.contactHow': 'Contact',
   'progress.contactWhere': 'Adresse',
   'progress.contactWhen': 'Accord donné le',
+  'quality.title': 'Points à vérifier',
+  'quality.intro': 'Des indices à regarder avec les marcheurs, jamais des verdicts : un digicode, un GPS dans une cour ou une réponse fréquente expliquent bien des cas.',
+  'quality.window': 'Période',
+  'quality.days': '{n} derniers jours',
+  'quality.none': 'Rien de particulier sur {visits} passages et {responses} questionnaires.',
+  'quality.when': 'Jour',
+  'quality.who': 'Marcheur',
+  'quality.what': 'À regarder',
+  'quality.anyone': '— (réponses anonymes)',
+  'quality.turf': 'secteur {n} ({bureau})',
+  'quality.too_fast': '{count} trajets sur {outOf} plus rapides que la marche (jusqu’à {value} km/h) — {where}',
+  'quality.all_not_home': '{count} passages sur {outOf} « absent », aucune porte ouverte — {where}',
+  'quality.far_from_door': '{count} passages sur {outOf} saisis loin de la porte (jusqu’à {value} m) — {where}',
+  'quality.copied_answers': 'La même réponse longue ({value} caractères) à « {question} » pour {count} personnes sur {outOf} — {where}',
+  'quality.truncated': 'Trop de passages : seuls les plus récents ont été examinés.',
 } as const;
 
 export type MessageKey = keyof typeof fr;

@@ -30,6 +30,12 @@ export function formatDateTime(iso: string): string {
   return new Intl.DateTimeFormat(current === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }
 
+/** A calendar day (`2026-11-26`) written the local way (26 nov. 2026). */
+export function formatDate(isoDay: string): string {
+  const [y, m, d] = isoDay.split('-').map(Number);
+  return new Intl.DateTimeFormat(current === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium' }).format(new Date(y, m - 1, d));
+}
+
 /** A number written the local way (12 345). */
 export function formatNumber(n: number): string {
   return new Intl.NumberFormat(current === 'fr' ? 'fr-FR' : 'en-GB').format(n);

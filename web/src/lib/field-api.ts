@@ -62,6 +62,15 @@ export interface Recontact {
 const c = (id: string) => `/campaigns/${encodeURIComponent(id)}`;
 
 /** The endpoints of questionnaires and field work, typed. */
+export type FlagKind = 'too_fast' | 'all_not_home' | 'far_from_door' | 'copied_answers';
+/** A pattern in the field work to look at — never a verdict. */
+export interface QualityFlag {
+  kind: FlagKind; walker_id: string | null; walker_name: string | null; bureau_id: string | null;
+  bureau_code: string | null; bureau_name: string | null; turf_id: string | null; turf_number: number | null;
+  day: string | null; count: number; out_of: number; value: number; question: string | null;
+}
+export interface Quality { since: string; visits_checked: number; responses_checked: number; truncated: boolean; flags: QualityFlag[] }
+
 export const fieldApi = {
   questionnaires: (campaign: string) => request<QuestionnaireInfo[]>('GET', `${c(campaign)}/questionnaires`),
   questionnaire: (campaign: string, id: string) => request<QuestionnaireInfo>('GET', `${c(campaign)}/questionnaires/${id}`),
@@ -81,4 +90,11 @@ export const fieldApi = {
   progress: (campaign: string, territory?: string) =>
     request<Progress>('GET', `${c(campaign)}/field/progress${territory ? `?territory=${encodeURIComponent(territory)}` : ''}`),
   recontacts: (campaign: string) => request<Recontact[]>('GET', `${c(campaign)}/field/recontacts`),
+  quality: (campaign: string, territory?: string, days?: number) => {
+    const q = new URLSearchParams();
+    if (territory) q.set('territory', territory);
+    if (days) q.set('days', String(days));
+    const s = q.toString();
+    return request<Quality>('GET', `${c(campaign)}/field/quality${s ? `?${s}` : ''}`);
+  },
 };

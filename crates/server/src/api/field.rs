@@ -884,6 +884,154 @@ pub async fn progress(
     }))
 }
 
+/// Which part of one's territory to check, and how far back.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QualityParams {
+    /// A territory inside one's own (default: all of one's territory).
+    pub territory: Option<Uuid>,
+    /// Days looked back, 1–90 (default 14).
+    pub days: Option<u32>,
+}
+
+/// A pattern to look at — never a verdict.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QualityFlagDto {
+    pub kind: crate::quality::FlagKind,
+    /// The walker, for flags on visits (answers are never tied to a walker).
+    pub walker_id: Option<Uuid>,
+    pub walker_name: Option<String>,
+    pub bureau_id: Option<Uuid>,
+    pub bureau_code: Option<String>,
+    pub bureau_name: Option<String>,
+    pub turf_id: Option<Uuid>,
+    pub turf_number: Option<u32>,
+    #[serde(with = "terrain_model::campaign::iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub day: Option<Date>,
+    /// How many visits, legs or respondents show the pattern, out of how many looked at.
+    pub count: u32,
+    pub out_of: u32,
+    /// The fastest leg in km/h (`too_fast`), the largest distance in metres
+    /// (`far_from_door`), the answer's length (`copied_answers`).
+    pub value: f64,
+    /// The question, for copied answers.
+    pub question: Option<String>,
+}
+
+/// The data-quality flags of a territory.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QualityDto {
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: OffsetDateTime,
+    pub visits_checked: u64,
+    pub responses_checked: u64,
+    /// True when there were more visits than checked (the most recent were).
+    pub truncated: bool,
+    pub flags: Vec<QualityFlagDto>,
+}
+
+/// Most visits read by one data-quality check.
+const MAX_QUALITY_VISITS: u32 = 200_000;
+
+/// Patterns in the field work of one's territory to look at: doors logged faster than one can
+/// walk, turfs where nobody was ever home, phones far from their doors, the same long open
+/// answer for several respondents of a bureau (see `crate::quality`).
+#[utoipa::path(get, path = "/campaigns/{campaign}/field/quality", tag = "field",
+    params(("campaign" = Uuid, Path), QualityParams),
+    responses((status = 200, body = QualityDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn quality(
+    State(state): State<AppState>,
+    auth: Authorized<ReadFieldProgress>,
+    ApiQuery(p): ApiQuery<QualityParams>,
+) -> ApiResult<Json<QualityDto>> {
+    let c = auth.campaign.id;
+    let days = p.days.unwrap_or(14);
+    if !(1..=90).contains(&days) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            format!("days: {days} is not between 1 and 90"),
+        ));
+    }
+    let scope = match p.territory {
+        None => auth.scope.clone(),
+        Some(t) => {
+            let t = state.store.territory(c, TerritoryId(t)).await?;
+            auth.check_territory(&t)?;
+            Scope::Within(vec![t.path])
+        }
+    };
+    let since = OffsetDateTime::now_utc() - time::Duration::days(i64::from(days));
+    let traces = state
+        .store
+        .visit_traces(c, &scope, since, MAX_QUALITY_VISITS)
+        .await?;
+    let responses: Vec<_> = state
+        .store
+        .responses(c, &scope, None)
+        .await?
+        .into_iter()
+        .filter(|r| r.collected_on >= since.date())
+        .collect();
+    let o = crate::quality::QualityOptions::default();
+    let mut flags = crate::quality::visit_flags(&traces, &o);
+    flags.extend(crate::quality::answer_flags(&responses, &o));
+    let mut names: BTreeMap<Uuid, String> = BTreeMap::new();
+    let mut bureaux: BTreeMap<Uuid, (String, String)> = BTreeMap::new();
+    let mut turfs: BTreeMap<Uuid, u32> = BTreeMap::new();
+    let mut out = Vec::with_capacity(flags.len());
+    for f in flags {
+        if let Some(w) = f.walker
+            && !names.contains_key(&w.0)
+        {
+            let name = match state.store.user(w).await {
+                Ok(u) => u.display_name,
+                Err(StorageError::NotFound { .. }) => String::new(),
+                Err(e) => return Err(e.into()),
+            };
+            names.insert(w.0, name);
+        }
+        if let Some(b) = f.bureau
+            && !bureaux.contains_key(&b)
+        {
+            let t = state.store.territory(c, TerritoryId(b)).await?;
+            bureaux.insert(b, (t.code, t.name));
+        }
+        if let Some(t) = f.turf
+            && !turfs.contains_key(&t)
+        {
+            let turf = state.store.turf(c, terrain_model::TurfId(t)).await?;
+            turfs.insert(t, turf.number);
+        }
+        let bureau = f.bureau.and_then(|b| bureaux.get(&b));
+        out.push(QualityFlagDto {
+            kind: f.kind,
+            walker_id: f.walker.map(|w| w.0),
+            walker_name: f.walker.and_then(|w| names.get(&w.0).cloned()),
+            bureau_id: f.bureau,
+            bureau_code: bureau.map(|b| b.0.clone()),
+            bureau_name: bureau.map(|b| b.1.clone()),
+            turf_id: f.turf,
+            turf_number: f.turf.and_then(|t| turfs.get(&t).copied()),
+            day: f.day,
+            count: f.count,
+            out_of: f.out_of,
+            value: f.value,
+            question: f.question,
+        });
+    }
+    out.sort_by(|a, b| (b.day, a.kind).cmp(&(a.day, b.kind)));
+    Ok(Json(QualityDto {
+        since,
+        visits_checked: traces.len() as u64,
+        responses_checked: responses.len() as u64,
+        truncated: traces.len() as u64 >= u64::from(MAX_QUALITY_VISITS),
+        flags: out,
+    }))
+}
+
 /// A respondent who asked to be recontacted, with what they agreed to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecontactDto {

@@ -196,6 +196,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(field::my_turfs))
         .routes(routes!(field::sync))
         .routes(routes!(field::progress))
+        .routes(routes!(field::quality))
         .routes(routes!(field::recontacts))
         .split_for_parts()
 }

@@ -824,3 +824,151 @@ on_both!(
     walkers_download_and_walk_the_turfs_handed_to_them,
     walkers_walk_their_turfs
 );
+
+/// Data quality: a walker logging doors 150 m apart every ten seconds, and the same long answer
+/// typed for three respondents of a bureau, are flagged to the territory's coordinator — and to
+/// nobody outside it.
+async fn implausible_field_work_is_flagged(app: &TestApp) {
+    let c = app.fx.campaign;
+    let (_, _, version) = field_setup(app).await;
+    let items: Vec<NewAddress> = (0..6)
+        .map(|i| NewAddress {
+            ban_id: Some(format!("75118_quality_{i:0>5}")),
+            number: Some((100 + i).to_string()),
+            rep: None,
+            street: "Boulevard Barbès".into(),
+            postcode: Some("75018".into()),
+            commune: CommuneCode::parse("75118").unwrap(),
+            lon: 2.34 + 0.002 * i as f64,
+            lat: 48.89,
+            bureau_id: Some(app.fx.b1801),
+            iris_id: None,
+            doors_estimated: 4,
+        })
+        .collect();
+    let ids = app
+        .store
+        .add_addresses(&Audit::cli(), c, &items)
+        .await
+        .unwrap();
+    let start = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let at = |s: i64| {
+        (start + time::Duration::seconds(s))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let mut records = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let b = app.store.buildings(c, *id).await.unwrap()[0].id;
+        records.push(
+            json!({"id": Uuid::now_v7(), "at": at(10 * i as i64), "kind": "visit",
+            "address_id": id.to_string(), "building_id": b.to_string(), "door": {"number": 1},
+            "outcome": "refused"}),
+        );
+    }
+    let long = "Les services publics de proximité ferment les uns après les autres";
+    for i in 0..3 {
+        records.push(
+            json!({"id": Uuid::now_v7(), "at": at(100 + i), "kind": "response",
+            "version_id": version, "address_id": ids[i as usize].to_string(),
+            "answers": {"consentement": true, "ce_qui_marche": long}}),
+        );
+    }
+    let (s, acks) = json_of(
+        app.send(
+            Actor::Walker18,
+            Method::POST,
+            &format!("/api/v1/campaigns/{c}/field/sync"),
+            Some(json!({"device_id": Uuid::new_v4(), "records": records})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, acks["stored"].as_u64()), (200, Some(9)), "{acks}");
+
+    let path = format!("/api/v1/campaigns/{c}/field/quality");
+    let (s, q) = json_of(
+        app.send(Actor::Coordinator18, Method::GET, &path, None)
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{q}");
+    assert_eq!(
+        (
+            q["visits_checked"].as_u64(),
+            q["responses_checked"].as_u64()
+        ),
+        (Some(6), Some(3))
+    );
+    let flags = q["flags"].as_array().unwrap();
+    let fast = flags
+        .iter()
+        .find(|f| f["kind"] == "too_fast")
+        .expect("too fast");
+    assert_eq!(
+        (fast["count"].as_u64(), fast["out_of"].as_u64()),
+        (Some(5), Some(5))
+    );
+    assert_eq!(fast["bureau_code"], "75056_1801");
+    assert!(
+        fast["walker_name"].as_str().is_some_and(|n| !n.is_empty()),
+        "{fast}"
+    );
+    // 146 m in 10 s: about 53 km/h.
+    assert!(
+        (fast["value"].as_f64().unwrap() - 52.7).abs() < 1.5,
+        "{fast}"
+    );
+    let copied = flags
+        .iter()
+        .find(|f| f["kind"] == "copied_answers")
+        .expect("copied");
+    assert_eq!(
+        (copied["count"].as_u64(), copied["question"].as_str()),
+        (Some(3), Some("ce_qui_marche"))
+    );
+    assert!(
+        copied["walker_id"].is_null(),
+        "answers are never tied to a walker"
+    );
+    assert_eq!(flags.len(), 2, "{q}");
+
+    // Outside the territory nothing shows; walkers may not look; bad windows are refused.
+    let (s, q19) = json_of(
+        app.send(Actor::Coordinator19, Method::GET, &path, None)
+            .await,
+    )
+    .await;
+    assert_eq!((s, q19["flags"].as_array().map(Vec::len)), (200, Some(0)));
+    let (s, _) = json_of(app.send(Actor::Walker18, Method::GET, &path, None).await).await;
+    assert_eq!(s, 403);
+    let (s, e) = json_of(
+        app.send(
+            Actor::Director,
+            Method::GET,
+            &format!("{path}?days=0"),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("invalid_input")));
+    let (s, e) = json_of(
+        app.send(
+            Actor::Coordinator19,
+            Method::GET,
+            &format!("{path}?territory={}", app.fx.b1801),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (403, Some("territory_out_of_scope"))
+    );
+}
+on_both!(
+    implausible_field_work_is_flagged_for_a_look,
+    implausible_field_work_is_flagged
+);

@@ -832,6 +832,13 @@ fn rows() -> Vec<Row> {
         },
         Row {
             method: Method::GET,
+            op: "/campaigns/{campaign}/field/quality",
+            path: |x| format!("/campaigns/{}/field/quality", x.c),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
             op: "/campaigns/{campaign}/field/recontacts",
             path: |x| format!("/campaigns/{}/field/recontacts", x.c),
             body: none,
