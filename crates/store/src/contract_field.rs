@@ -33,7 +33,8 @@ macro_rules! field_contract_suite {
             sync_stores_each_record_once,
             sync_refuses_what_it_cannot_store,
             packages_carry_doors_and_their_history,
-            sync_converges_under_random_interleavings
+            sync_converges_under_random_interleavings,
+            weightings_keep_one_weight_per_response
         );
     };
     (@each $setup:expr; $($name:ident),* $(,)?) => {
@@ -1036,4 +1037,111 @@ pub async fn sync_converges_under_random_interleavings(store: Arc<dyn Store>) {
             );
         }
     }
+}
+
+/// Weightings (issue 8): a run with one weight per stored response, read back as the latest;
+/// a newer run replaces it; a weight for a response the campaign does not hold, or a weight
+/// that is no positive number, stores nothing. The campaign's quota options round-trip.
+pub async fn weightings_keep_one_weight_per_response(store: Arc<dyn Store>) {
+    use crate::survey::{NewWeighting, QuotaSettings};
+    let store = &*store;
+    let f = fixture(store, "weights").await;
+    assert_eq!(store.latest_weights(f.c, f.questionnaire).await.unwrap(), None);
+    let records = (0..3)
+        .map(|i| response(&f, f.stops[i], good_answers(), None))
+        .collect();
+    let acks = sync(store, &f, f.walker, Uuid::now_v7(), records).await;
+    assert_eq!(statuses(&acks), vec!["stored"; 3]);
+    let responses = store.responses(f.c, &Scope::Campaign, None).await.unwrap();
+    assert_eq!(responses.len(), 3);
+    let weights: Vec<(Uuid, f64)> = responses
+        .iter()
+        .zip([1.5, 2.0, 0.25])
+        .map(|(r, w)| (r.id, w))
+        .collect();
+    let new = NewWeighting {
+        questionnaire_id: f.questionnaire,
+        plan_id: None,
+        params: serde_json::json!({"method": "raking"}),
+        report: serde_json::json!({"kish_deff": 1.2}),
+        weights: weights.clone(),
+    };
+    let audit = Audit::cli();
+    let run = store.save_weighting(&audit, f.c, &new).await.unwrap();
+    assert_eq!((run.weighted, run.questionnaire_id), (3, f.questionnaire));
+    assert_eq!(run.report["kish_deff"], 1.2);
+    let (latest, read) = store
+        .latest_weights(f.c, f.questionnaire)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest, run);
+    let mut sorted = weights.clone();
+    sorted.sort_by_key(|(id, _)| *id);
+    assert_eq!(read, sorted);
+    // Another questionnaire has no weighting.
+    assert_eq!(store.latest_weighting(f.c, Uuid::now_v7()).await.unwrap(), None);
+
+    // A newer run, on two responses only, is the latest.
+    let second = NewWeighting {
+        weights: weights[..2].to_vec(),
+        ..new.clone()
+    };
+    let run2 = store.save_weighting(&audit, f.c, &second).await.unwrap();
+    assert!(run2.id > run.id);
+    let (latest, read) = store
+        .latest_weights(f.c, f.questionnaire)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((latest.id, read.len()), (run2.id, 2));
+
+    // Refused whole: an unknown response, a weight that is no positive number, an unknown
+    // questionnaire.
+    let mut bad = new.clone();
+    bad.weights.push((Uuid::now_v7(), 1.0));
+    let err = store.save_weighting(&audit, f.c, &bad).await.unwrap_err();
+    assert!(matches!(err, StorageError::NotFound { .. }), "{err}");
+    let mut bad = new.clone();
+    bad.weights[0].1 = f64::NAN;
+    let err = store.save_weighting(&audit, f.c, &bad).await.unwrap_err();
+    assert!(matches!(err, StorageError::Invalid { .. }), "{err}");
+    let bad = NewWeighting {
+        questionnaire_id: Uuid::now_v7(),
+        ..new.clone()
+    };
+    let err = store.save_weighting(&audit, f.c, &bad).await.unwrap_err();
+    assert!(matches!(err, StorageError::NotFound { .. }), "{err}");
+    let (latest, _) = store
+        .latest_weights(f.c, f.questionnaire)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.id, run2.id);
+    let log = store.audit_log(f.c, 50, None).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "weighting.run").count(), 2);
+
+    // Quota options: defaults, then set and read back; a period ending before it starts is
+    // refused.
+    assert_eq!(
+        store.quota_settings(f.c).await.unwrap(),
+        QuotaSettings::default()
+    );
+    let s = QuotaSettings {
+        show_to_walkers: true,
+        field_starts_on: Some(time::macros::date!(2027 - 01 - 04)),
+        field_ends_on: Some(time::macros::date!(2027 - 02 - 28)),
+    };
+    assert_eq!(store.set_quota_settings(&audit, f.c, &s).await.unwrap(), s);
+    assert_eq!(store.quota_settings(f.c).await.unwrap(), s);
+    let backwards = QuotaSettings {
+        field_ends_on: Some(time::macros::date!(2026 - 12 - 01)),
+        ..s.clone()
+    };
+    let err = store
+        .set_quota_settings(&audit, f.c, &backwards)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::Invalid { .. }), "{err}");
+    assert_eq!(store.quota_settings(f.c).await.unwrap(), s);
 }

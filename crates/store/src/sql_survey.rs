@@ -66,6 +66,41 @@ impl From<AreaRow> for PlanArea {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct RunRow {
+    campaign_id: Uuid,
+    id: Uuid,
+    questionnaire_id: Uuid,
+    plan_id: Option<Uuid>,
+    params: sqlx::types::Json<serde_json::Value>,
+    report: sqlx::types::Json<serde_json::Value>,
+    created_by: Option<Uuid>,
+    created_at: OffsetDateTime,
+    weighted: i64,
+}
+
+impl From<RunRow> for WeightingRun {
+    fn from(r: RunRow) -> Self {
+        WeightingRun {
+            id: r.id,
+            campaign_id: CampaignId(r.campaign_id),
+            questionnaire_id: r.questionnaire_id,
+            plan_id: r.plan_id,
+            params: r.params.0,
+            report: r.report.0,
+            weighted: u64::try_from(r.weighted).unwrap_or(0),
+            created_by: r.created_by.map(UserId),
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// The latest run of a questionnaire, with its count of weights.
+pub(crate) const LATEST_RUN: &str = "SELECT r.campaign_id, r.id, r.questionnaire_id, r.plan_id, r.params, r.report, \
+     r.created_by, r.created_at, (SELECT COUNT(*) FROM response_weights w WHERE w.campaign_id = r.campaign_id \
+     AND w.run_id = r.id) AS weighted FROM weighting_runs r WHERE r.campaign_id = $1 AND r.questionnaire_id = $2 \
+     ORDER BY r.id DESC LIMIT 1";
+
 pub(crate) const PLAN_COLS: &str =
     "campaign_id, id, name, level, n, seed, options, report, accepted_at, created_by, created_at";
 
@@ -167,6 +202,88 @@ macro_rules! survey_store {
                 qb.push(")");
                 let rows: Vec<(uuid::Uuid, String, f64)> = qb.build_query_as().fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(|(t, v, x)| (terrain_model::TerritoryId(t), v, x)).collect())
+            }
+
+            async fn quota_settings(&self, campaign: terrain_model::CampaignId) -> $crate::error::Result<$crate::survey::QuotaSettings> {
+                let row: Option<(bool, Option<time::Date>, Option<time::Date>)> = sqlx::query_as(
+                    "SELECT show_to_walkers, field_starts_on, field_ends_on FROM quota_settings WHERE campaign_id = $1")
+                    .bind(campaign.0).fetch_optional(&self.pool).await?;
+                Ok(row.map(|(show_to_walkers, field_starts_on, field_ends_on)| $crate::survey::QuotaSettings {
+                    show_to_walkers, field_starts_on, field_ends_on,
+                }).unwrap_or_default())
+            }
+
+            async fn set_quota_settings(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
+                s: &$crate::survey::QuotaSettings) -> $crate::error::Result<$crate::survey::QuotaSettings> {
+                if let (Some(a), Some(b)) = (s.field_starts_on, s.field_ends_on) && b < a {
+                    return Err($crate::error::StorageError::Invalid { what: "quota settings", reason: "the field period ends before it starts".into() });
+                }
+                $crate::Store::campaign(self, campaign).await?;
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO quota_settings (campaign_id, show_to_walkers, field_starts_on, field_ends_on, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (campaign_id) DO UPDATE SET show_to_walkers = excluded.show_to_walkers, \
+                       field_starts_on = excluded.field_starts_on, field_ends_on = excluded.field_ends_on, updated_at = excluded.updated_at")
+                    .bind(campaign.0).bind(s.show_to_walkers).bind(s.field_starts_on).bind(s.field_ends_on)
+                    .bind($crate::sql_volunteers::db_now())
+                    .execute(&mut *tx).await?;
+                Self::write_audit(&mut tx, audit, Some(campaign.0), "quota_settings.set", campaign.to_string(),
+                    serde_json::to_value(s).unwrap_or_default()).await?;
+                tx.commit().await?;
+                self.quota_settings(campaign).await
+            }
+
+            async fn save_weighting(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
+                new: &$crate::survey::NewWeighting) -> $crate::error::Result<$crate::survey::WeightingRun> {
+                if let Some((id, w)) = new.weights.iter().find(|(_, w)| !(w.is_finite() && *w > 0.0)) {
+                    return Err($crate::error::StorageError::Invalid { what: "weight", reason: format!("{w} for response {id} is not a positive number") });
+                }
+                let id = uuid::Uuid::now_v7();
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO weighting_runs (campaign_id, id, questionnaire_id, plan_id, params, report, created_by, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(campaign.0).bind(id).bind(new.questionnaire_id).bind(new.plan_id)
+                    .bind(sqlx::types::Json(&new.params)).bind(sqlx::types::Json(&new.report))
+                    .bind(audit.actor.map(|u| u.0)).bind($crate::sql_volunteers::db_now())
+                    .execute(&mut *tx).await.map_err(|e| match $crate::error::StorageError::from(e) {
+                        $crate::error::StorageError::Invalid { .. } => $crate::error::StorageError::NotFound { what: "questionnaire", key: new.questionnaire_id.to_string() },
+                        other => other,
+                    })?;
+                for chunk in new.weights.chunks(2000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO response_weights (campaign_id, run_id, response_id, weight) ");
+                    qb.push_values(chunk, |mut b, (r, w)| {
+                        b.push_bind(campaign.0).push_bind(id).push_bind(*r).push_bind(*w);
+                    });
+                    qb.build().execute(&mut *tx).await.map_err(|e| match $crate::error::StorageError::from(e) {
+                        $crate::error::StorageError::Invalid { .. } => $crate::error::StorageError::NotFound { what: "response", key: "a weighted response".into() },
+                        $crate::error::StorageError::Conflict { .. } => $crate::error::StorageError::Invalid { what: "weights", reason: "a response is weighted twice".into() },
+                        other => other,
+                    })?;
+                }
+                // No weights in the audit line: the counts and the parameters only.
+                Self::write_audit(&mut tx, audit, Some(campaign.0), "weighting.run", id.to_string(),
+                    serde_json::json!({"questionnaire": new.questionnaire_id, "weights": new.weights.len(), "params": new.params})).await?;
+                tx.commit().await?;
+                $crate::survey::SurveyStore::latest_weighting(self, campaign, new.questionnaire_id).await?
+                    .ok_or($crate::error::StorageError::NotFound { what: "weighting", key: id.to_string() })
+            }
+
+            async fn latest_weighting(&self, campaign: terrain_model::CampaignId, questionnaire: uuid::Uuid)
+                -> $crate::error::Result<Option<$crate::survey::WeightingRun>> {
+                let row: Option<$crate::sql_survey::RunRow> = sqlx::query_as($crate::sql_survey::LATEST_RUN)
+                    .bind(campaign.0).bind(questionnaire).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn latest_weights(&self, campaign: terrain_model::CampaignId, questionnaire: uuid::Uuid)
+                -> $crate::error::Result<Option<($crate::survey::WeightingRun, Vec<(uuid::Uuid, f64)>)>> {
+                let Some(run) = $crate::survey::SurveyStore::latest_weighting(self, campaign, questionnaire).await? else {
+                    return Ok(None);
+                };
+                let weights: Vec<(uuid::Uuid, f64)> = sqlx::query_as(
+                    "SELECT response_id, weight FROM response_weights WHERE campaign_id = $1 AND run_id = $2 ORDER BY response_id")
+                    .bind(campaign.0).bind(run.id).fetch_all(&self.pool).await?;
+                Ok(Some((run, weights)))
             }
 
             async fn shape_centres(&self, campaign: terrain_model::CampaignId, kind: terrain_model::TerritoryKind)

@@ -6,7 +6,7 @@ use crate::types::Audit;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use terrain_model::{CampaignId, TerritoryId, TerritoryKind, UserId};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 /// One area of a plan.
@@ -47,6 +47,50 @@ pub struct SurveyPlan {
     pub created_at: OffsetDateTime,
 }
 
+/// A campaign's quota options (issue 8).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaSettings {
+    /// Walkers' phones show the profiles still wanted in their area.
+    pub show_to_walkers: bool,
+    /// The field period "expected by now" is measured against (default: from the plan's
+    /// acceptance, four weeks).
+    #[serde(default, with = "terrain_model::campaign::iso_date::option")]
+    pub field_starts_on: Option<Date>,
+    #[serde(default, with = "terrain_model::campaign::iso_date::option")]
+    pub field_ends_on: Option<Date>,
+}
+
+/// A weighting to record: its parameters, its report and one weight per response.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewWeighting {
+    pub questionnaire_id: Uuid,
+    /// The accepted plan whose inclusion probabilities gave the design weights.
+    pub plan_id: Option<Uuid>,
+    /// What was asked (method, bounds, trimming, margins source).
+    pub params: serde_json::Value,
+    /// What came out (convergence, deff, ESS, margins before and after, warnings, the weight
+    /// distribution).
+    pub report: serde_json::Value,
+    /// `(response id, weight)`; responses left out of the weighting have none.
+    pub weights: Vec<(Uuid, f64)>,
+}
+
+/// A recorded weighting, without its weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WeightingRun {
+    pub id: Uuid,
+    pub campaign_id: CampaignId,
+    pub questionnaire_id: Uuid,
+    pub plan_id: Option<Uuid>,
+    pub params: serde_json::Value,
+    pub report: serde_json::Value,
+    /// Responses weighted.
+    pub weighted: u64,
+    pub created_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
 /// Storage of survey plans and of what drawing them needs.
 #[async_trait]
 pub trait SurveyStore: Send + Sync {
@@ -80,6 +124,36 @@ pub trait SurveyStore: Send + Sync {
         campaign: CampaignId,
         variables: &[String],
     ) -> Result<Vec<(TerritoryId, String, f64)>>;
+    /// The campaign's quota options (the defaults when never set).
+    async fn quota_settings(&self, campaign: CampaignId) -> Result<QuotaSettings>;
+    /// Replaces the campaign's quota options.
+    async fn set_quota_settings(
+        &self,
+        audit: &Audit,
+        campaign: CampaignId,
+        settings: &QuotaSettings,
+    ) -> Result<QuotaSettings>;
+    /// Records a weighting and its weights in one transaction. A weight for a response that
+    /// is not the campaign's is [`crate::StorageError::NotFound`].
+    async fn save_weighting(
+        &self,
+        audit: &Audit,
+        campaign: CampaignId,
+        new: &NewWeighting,
+    ) -> Result<WeightingRun>;
+    /// The latest weighting of a questionnaire's responses, if any.
+    async fn latest_weighting(
+        &self,
+        campaign: CampaignId,
+        questionnaire: Uuid,
+    ) -> Result<Option<WeightingRun>>;
+    /// The latest weighting of a questionnaire with its weights by response id (in response
+    /// id order): what analyses of weighted answers read.
+    async fn latest_weights(
+        &self,
+        campaign: CampaignId,
+        questionnaire: Uuid,
+    ) -> Result<Option<(WeightingRun, Vec<(Uuid, f64)>)>>;
     /// The bounding box centre of each territory's shape, by kind.
     async fn shape_centres(
         &self,
