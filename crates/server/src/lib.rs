@@ -12,8 +12,10 @@ pub mod error;
 pub mod ics;
 pub mod mail;
 pub mod quality;
+pub mod quotas;
 pub mod state;
 pub mod web;
+pub mod weighting;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};

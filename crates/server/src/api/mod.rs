@@ -26,6 +26,8 @@ pub mod walk_sheet;
 // questionnaires and field work (issue 7)
 pub mod field;
 pub mod questionnaires;
+// representativeness: quotas and weighting (issue 8)
+pub mod quotas;
 
 use crate::error::ErrorBody;
 use crate::state::AppState;
@@ -57,7 +59,7 @@ use utoipa_axum::routes;
         (name = "audit", description = "Who wrote what, when"),
         (name = "data", description = "Official data: elections and results, census, map layers, imports"),
         (name = "targeting", description = "Which bureaux de vote are worth the volunteers' time"),
-        (name = "survey", description = "The representative survey: its plan of areas"),
+        (name = "survey", description = "The representative survey: its plan of areas, quotas and weighting"),
         (name = "volunteers", description = "Sign-ups, the recruitment funnel, certificates, recognition"),
         (name = "trainings", description = "Training sessions: registration, attendance, skills"),
         (name = "sorties", description = "Teams, canvassing sessions (sorties), calendars, the coordinator's week"),
@@ -198,5 +200,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(field::progress))
         .routes(routes!(field::quality))
         .routes(routes!(field::recontacts))
+        // representativeness: quotas and weighting (issue 8)
+        .routes(routes!(quotas::board))
+        .routes(routes!(quotas::put_settings))
+        .routes(routes!(quotas::field_quotas))
+        .routes(routes!(quotas::create_weighting))
+        .routes(routes!(quotas::latest_weighting))
         .split_for_parts()
 }

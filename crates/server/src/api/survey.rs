@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use terrain_model::{CampaignId, TerritoryId, TerritoryKind};
 use terrain_stats::cli::{SampleMethod, SampleOptions, sample_command};
-use terrain_store::{NewSurveyPlan, PlanArea, Scope, SurveyPlan};
+use terrain_store::{NewSurveyPlan, PlanArea, Scope, Store, SurveyPlan};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -85,8 +85,7 @@ struct Frame {
     labels: BTreeMap<String, String>,
 }
 
-async fn build_frame(state: &AppState, c: CampaignId, scope: &Scope) -> ApiResult<Frame> {
-    let store = &state.store;
+async fn build_frame(store: &dyn Store, c: CampaignId, scope: &Scope) -> ApiResult<Frame> {
     // The election with the most bureaux (the newest among equals) sizes the frame: a second
     // round held in only some bureaux would leave the others out.
     let election = store
@@ -214,7 +213,7 @@ pub async fn survey_frame(
     State(state): State<AppState>,
     auth: Authorized<ReadTargeting>,
 ) -> ApiResult<Json<FrameDto>> {
-    let f = build_frame(&state, auth.campaign.id, &auth.scope).await?;
+    let f = build_frame(&*state.store, auth.campaign.id, &auth.scope).await?;
     Ok(Json(FrameDto {
         level: "bureau".into(),
         units: f.ids.len(),
@@ -233,7 +232,7 @@ pub async fn survey_frame(
 }
 
 /// A plan to draw.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewPlanDto {
     pub name: String,
     /// Bureaux to draw.
@@ -328,7 +327,23 @@ pub async fn create_plan(
     auth: Authorized<PlanSurvey>,
     ApiJson(body): ApiJson<NewPlanDto>,
 ) -> ApiResult<(StatusCode, Json<SurveyPlanDto>)> {
-    let f = build_frame(&state, auth.campaign.id, &auth.scope).await?;
+    let new = draw_plan(&*state.store, auth.campaign.id, &auth.scope, body).await?;
+    let p = state
+        .store
+        .create_survey_plan(&auth.audit(), auth.campaign.id, &new)
+        .await?;
+    Ok((StatusCode::CREATED, Json(plan_dto(&state, p).await?)))
+}
+
+/// Draws a plan on the frame of `scope` (what `POST /survey-plans` records; the demo draws
+/// its plan through it too). Bad input is a 422 naming what is wrong.
+pub async fn draw_plan(
+    store: &dyn Store,
+    campaign: CampaignId,
+    scope: &Scope,
+    body: NewPlanDto,
+) -> ApiResult<NewSurveyPlan> {
+    let f = build_frame(store, campaign, scope).await?;
     if f.ids.is_empty() {
         return Err(invalid(
             "no bureau has results yet: import an election first",
@@ -412,7 +427,7 @@ pub async fn create_plan(
             doors: get(cd).and_then(|x| x.parse().ok()),
         });
     }
-    let new = NewSurveyPlan {
+    Ok(NewSurveyPlan {
         name: body.name,
         level: TerritoryKind::Bureau,
         n: body.n,
@@ -420,12 +435,7 @@ pub async fn create_plan(
         options: serde_json::json!({"balance": body.balance, "spatial": body.spatial, "interviews": body.interviews, "election": f.election}),
         report: serde_json::to_value(&report).map_err(ApiError::internal)?,
         areas,
-    };
-    let p = state
-        .store
-        .create_survey_plan(&auth.audit(), auth.campaign.id, &new)
-        .await?;
-    Ok((StatusCode::CREATED, Json(plan_dto(&state, p).await?)))
+    })
 }
 
 /// The campaign's survey plans, newest first.

@@ -8,6 +8,7 @@ mod field;
 mod harness;
 mod matrix;
 mod openapi;
+mod quotas;
 mod security;
 mod turfs;
 mod volunteers;

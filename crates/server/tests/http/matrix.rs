@@ -844,6 +844,49 @@ fn rows() -> Vec<Row> {
             body: none,
             expect: [401, 403, 403, 403, 403, 200, 200, 404],
         },
+        // Representativeness (issue 8). The plan was accepted above: quotas follow it, each
+        // scoped caller seeing their territory.
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/quotas",
+            path: |x| format!("/campaigns/{}/quotas", x.c),
+            body: none,
+            expect: [401, 403, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::PUT,
+            op: "/campaigns/{campaign}/quota-settings",
+            path: |x| format!("/campaigns/{}/quota-settings", x.c),
+            body: |_, _| Some(json!({"show_to_walkers": true})),
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/field/quotas",
+            path: |x| format!("/campaigns/{}/field/quotas", x.c),
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        // No census and no response: past the door, the weighting says so (422).
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/weightings",
+            path: |x| format!("/campaigns/{}/weightings", x.c),
+            body: |x, _| Some(json!({"questionnaire": x.questionnaire})),
+            expect: [401, 403, 403, 403, 403, 422, 422, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/weightings/latest",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/weightings/latest?questionnaire={}",
+                    x.c, x.questionnaire
+                )
+            },
+            body: none,
+            expect: [401, 403, 403, 403, 403, 404, 404, 404],
+        },
         // Last: it ends the sessions.
         Row {
             method: Method::POST,
