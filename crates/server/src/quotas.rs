@@ -94,7 +94,9 @@ impl ProfileMargins {
             p30_54 * 5.0 / 25.0 + p55_64,
             p65,
         ];
-        let cs: Vec<f64> = (1..=6).map(|k| get(&format!("C15_ACT1564_CS{k}"))).collect();
+        let cs: Vec<f64> = (1..=6)
+            .map(|k| get(&format!("C15_ACT1564_CS{k}")))
+            .collect();
         let never_worked = (get("C15_ACT1564") - cs.iter().sum::<f64>()).max(0.0);
         let occupation = [
             cs[0],
@@ -437,11 +439,9 @@ pub async fn quota_board(
         categories: codes.iter().map(|c| c.to_string()).collect(),
     };
     let invalid = |e: terrain_stats::StatsError| ApiError::internal(e);
-    let plan_sa = terrain_stats::quotas::quota_plan(
-        &[dim("sex", &SEX), dim("age_band", &AGE)],
-        &sex_age,
-    )
-    .map_err(invalid)?;
+    let plan_sa =
+        terrain_stats::quotas::quota_plan(&[dim("sex", &SEX), dim("age_band", &AGE)], &sex_age)
+            .map_err(invalid)?;
     let plan_occ =
         terrain_stats::quotas::quota_plan(&[dim("occupation", &OCCUPATION)], &occupation)
             .map_err(invalid)?;
@@ -469,10 +469,10 @@ pub async fn quota_board(
             done_occ[i] += 1;
         }
     }
-    let fill_sa = terrain_stats::quotas::quota_fill(&plan_sa, &done_sa, progress, 1.0)
-        .map_err(invalid)?;
-    let fill_occ = terrain_stats::quotas::quota_fill(&plan_occ, &done_occ, progress, 1.0)
-        .map_err(invalid)?;
+    let fill_sa =
+        terrain_stats::quotas::quota_fill(&plan_sa, &done_sa, progress, 1.0).map_err(invalid)?;
+    let fill_occ =
+        terrain_stats::quotas::quota_fill(&plan_occ, &done_occ, progress, 1.0).map_err(invalid)?;
     let status = |s: QuotaStatus| match s {
         QuotaStatus::Complete => "complete",
         QuotaStatus::OnTrack => "on_track",

@@ -185,10 +185,18 @@ pub async fn run_weighting(
     let election = elections
         .iter()
         .find(|e| Some(&e.code) == election_code.as_ref())
-        .or_else(|| elections.iter().filter(|e| e.bureaux > 0).max_by_key(|e| e.bureaux));
+        .or_else(|| {
+            elections
+                .iter()
+                .filter(|e| e.bureaux > 0)
+                .max_by_key(|e| e.bureaux)
+        });
     let mut inscrits: HashMap<TerritoryId, f64> = HashMap::new();
     if let Some(e) = election {
-        for r in store.bureau_results(campaign, e.id, &Scope::Campaign).await? {
+        for r in store
+            .bureau_results(campaign, e.id, &Scope::Campaign)
+            .await?
+        {
             inscrits.insert(r.territory_id, r.counts.inscrits as f64);
         }
     }
@@ -256,7 +264,10 @@ pub async fn run_weighting(
     let category_of = |r: &terrain_store::StoredResponse, var: &MarginVariable| -> Option<usize> {
         let p = &r.profile;
         match var.name.as_str() {
-            "sex" => p.sex.as_deref().and_then(|s| SEX.iter().position(|c| *c == s)),
+            "sex" => p
+                .sex
+                .as_deref()
+                .and_then(|s| SEX.iter().position(|c| *c == s)),
             "age_band" => p
                 .age_band
                 .as_deref()
@@ -351,6 +362,19 @@ pub async fn run_weighting(
         labels.push(nl);
         remap.push(map);
     }
+    // Margins from different tables add up to slightly different totals: scale each to the
+    // first one's, and say so in round figures.
+    let total0: f64 = vars[0].targets.iter().sum();
+    for v in vars.iter_mut().skip(1) {
+        let total: f64 = v.targets.iter().sum();
+        if total > 0.0 && (total - total0).abs() > 1e-9 * total0 {
+            v.targets.iter_mut().for_each(|x| *x *= total0 / total);
+            warnings.push(format!(
+                "margins of {} added up to {total:.0} and were scaled to {total0:.0}",
+                v.name
+            ));
+        }
+    }
     let mut codes = Vec::with_capacity(kept.len() * nvars);
     for (_, _, c) in &kept {
         for j in 0..nvars {
@@ -406,7 +430,9 @@ pub async fn run_weighting(
     if negative > 0 {
         return Err(unprocessable(
             "weighting_infeasible",
-            format!("{negative} weight(s) came out zero or negative: set bounds (e.g. [0.2, 5]) or use raking"),
+            format!(
+                "{negative} weight(s) came out zero or negative: set bounds (e.g. [0.2, 5]) or use raking"
+            ),
         ));
     }
     warnings.extend(cal.warnings.iter().cloned());
@@ -415,7 +441,12 @@ pub async fn run_weighting(
         vars.iter()
             .zip(&labels)
             .find(|(v, _)| v.name == var)
-            .and_then(|(v, l)| v.categories.iter().position(|c| c == cat).map(|i| l[i].clone()))
+            .and_then(|(v, l)| {
+                v.categories
+                    .iter()
+                    .position(|c| c == cat)
+                    .map(|i| l[i].clone())
+            })
             .unwrap_or_else(|| cat.to_string())
     };
     let margin_rows: Vec<serde_json::Value> = cal

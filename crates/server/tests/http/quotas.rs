@@ -80,7 +80,11 @@ async fn setup(app: &TestApp) -> Setup {
                 parent: Some((TerritoryKind::Arrondissement, "75119".into())),
             },
         ],
-        census: [census("751180101", 1.0, 0.0), census("751190101", 1.3, 60.0)].concat(),
+        census: [
+            census("751180101", 1.0, 0.0),
+            census("751190101", 1.3, 60.0),
+        ]
+        .concat(),
         ..Default::default()
     };
     app.store
@@ -405,10 +409,7 @@ async fn check_margins(app: &TestApp, questionnaire: Uuid, report: &Value) {
             ("sex", p.sex.clone()),
             ("age_band", p.age_band.clone()),
             ("occupation", p.occupation.clone()),
-            (
-                "arrondissement",
-                r.bureau_id.map(|b| arr[&b].to_string()),
-            ),
+            ("arrondissement", r.bureau_id.map(|b| arr[&b].to_string())),
         ] {
             if let Some(cat) = cat {
                 *sums.entry((var.into(), cat)).or_default() += w;
@@ -421,11 +422,19 @@ async fn check_margins(app: &TestApp, questionnaire: Uuid, report: &Value) {
         let mut cat = m["category"].as_str().unwrap().to_string();
         if m["variable"] == "occupation" && cat.parse::<u32>().is_err() {
             // The shipped Paris margins name the PCS groups: map back to the codes.
-            cat = ["agriculteurs", "artisans-commercants-chefs", "cadres", "professions-intermediaires",
-                   "employes", "ouvriers", "retraites", "autres-inactifs"]
-                .iter()
-                .position(|c| *c == cat)
-                .map_or(cat.clone(), |i| (i + 1).to_string());
+            cat = [
+                "agriculteurs",
+                "artisans-commercants-chefs",
+                "cadres",
+                "professions-intermediaires",
+                "employes",
+                "ouvriers",
+                "retraites",
+                "autres-inactifs",
+            ]
+            .iter()
+            .position(|c| *c == cat)
+            .map_or(cat.clone(), |i| (i + 1).to_string());
         }
         let target = m["target"].as_f64().unwrap();
         let got = sums
@@ -447,7 +456,10 @@ async fn weightings_hit_their_margins(app: &TestApp) {
     let path = format!("/api/v1/campaigns/{c}/weightings");
     let latest = format!("{path}/latest?questionnaire={q}");
     let (st, e) = json_of(app.send(Actor::Director, Method::GET, &latest, None).await).await;
-    assert_eq!((st, e["code"].as_str().unwrap()), (404, "weighting_not_found"));
+    assert_eq!(
+        (st, e["code"].as_str().unwrap()),
+        (404, "weighting_not_found")
+    );
     // Nothing to weight yet.
     let body = json!({"questionnaire": q});
     let (st, e) = json_of(
@@ -469,7 +481,11 @@ async fn weightings_hit_their_margins(app: &TestApp) {
     .await;
 
     for actor in [Actor::Walker18, Actor::Coordinator18] {
-        let (st, _) = json_of(app.send(actor, Method::POST, &path, Some(body.clone())).await).await;
+        let (st, _) = json_of(
+            app.send(actor, Method::POST, &path, Some(body.clone()))
+                .await,
+        )
+        .await;
         assert_eq!(st, 403, "{actor:?}");
         let (st, _) = json_of(app.send(actor, Method::GET, &latest, None).await).await;
         assert_eq!(st, 403, "{actor:?}");
@@ -510,7 +526,11 @@ async fn weightings_hit_their_margins(app: &TestApp) {
         json!({"questionnaire": q, "method": "logit", "bounds": [0.2, 5.0]}),
         json!({"questionnaire": q, "method": "raking", "margins": "paris_rp2011"}),
     ] {
-        let (st, run) = json_of(app.send(Actor::Director, Method::POST, &path, Some(b.clone())).await).await;
+        let (st, run) = json_of(
+            app.send(Actor::Director, Method::POST, &path, Some(b.clone()))
+                .await,
+        )
+        .await;
         assert_eq!(st, 201, "{b}: {run}");
         check_margins(app, q, &run["report"]).await;
         if b["margins"] == "paris_rp2011" {
@@ -532,11 +552,21 @@ async fn weightings_hit_their_margins(app: &TestApp) {
             json!({"questionnaire": q, "method": "logit", "bounds": [0.99, 1.01]}),
             "weighting_infeasible",
         ),
-        (json!({"questionnaire": q, "method": "logit"}), "invalid_input"),
+        (
+            json!({"questionnaire": q, "method": "logit"}),
+            "invalid_input",
+        ),
         (json!({"questionnaire": q, "trim": 0.5}), "invalid_input"),
-        (json!({"questionnaire": q, "method": "median"}), "invalid_input"),
+        (
+            json!({"questionnaire": q, "method": "median"}),
+            "invalid_input",
+        ),
     ] {
-        let (st, e) = json_of(app.send(Actor::Director, Method::POST, &path, Some(b.clone())).await).await;
+        let (st, e) = json_of(
+            app.send(Actor::Director, Method::POST, &path, Some(b.clone()))
+                .await,
+        )
+        .await;
         assert_eq!((st, e["code"].as_str().unwrap()), (422, code), "{b}: {e}");
     }
     // Margins no weights can reach: in a second questionnaire, every woman is in an odd
@@ -581,11 +611,20 @@ async fn weightings_hit_their_margins(app: &TestApp) {
     )
     .await;
     let (st, e) = json_of(
-        app.send(Actor::Director, Method::POST, &path, Some(json!({"questionnaire": q2id})))
-            .await,
+        app.send(
+            Actor::Director,
+            Method::POST,
+            &path,
+            Some(json!({"questionnaire": q2id})),
+        )
+        .await,
     )
     .await;
-    assert_eq!((st, e["code"].as_str().unwrap()), (422, "margins_unreachable"), "{e}");
+    assert_eq!(
+        (st, e["code"].as_str().unwrap()),
+        (422, "margins_unreachable"),
+        "{e}"
+    );
     let (st, e) = json_of(
         app.send(
             Actor::Director,
@@ -596,7 +635,10 @@ async fn weightings_hit_their_margins(app: &TestApp) {
         .await,
     )
     .await;
-    assert_eq!((st, e["code"].as_str().unwrap()), (404, "questionnaire_not_found"));
+    assert_eq!(
+        (st, e["code"].as_str().unwrap()),
+        (404, "questionnaire_not_found")
+    );
     let (_, after) = json_of(app.send(Actor::Director, Method::GET, &latest, None).await).await;
     assert_eq!(before["id"], after["id"]);
     // Trimming caps the weights (the margins may then move, which the report shows).
