@@ -72,6 +72,8 @@ pub struct DemoSeed {
     pub invite_code: String,
     pub paris: terrain_import::demo::ParisLoaded,
     pub turfs: super::demo_turfs::DemoTurfs,
+    /// The accepted survey plan (issue 8).
+    pub plan: terrain_store::SurveyPlan,
 }
 
 /// Fills an empty store with the demo campaign and accounts.
@@ -185,17 +187,22 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
         )
         .await?;
     let turfs = super::demo_turfs::seed_turfs(store, &audit, &campaign, walker18, coord18).await?;
+    let plan = super::demo_survey::seed_plan(store, &audit, &campaign).await?;
+    super::demo_survey::quota_settings(store, &audit, &campaign).await?;
     // The questionnaire walkers fill in: the Grande Marche template, published.
     let gm = terrain_model::Template::GrandeMarche2016;
     let q = store
         .create_questionnaire(&audit, campaign.id, gm.name(), &gm.questionnaire())
         .await?;
     store.publish_draft(&audit, campaign.id, q.id).await?;
+    // Weights for the responses seeded above (none without them): issue 8.
+    super::demo_survey::weigh_responses(store, &audit, &campaign, q.id).await?;
     Ok(DemoSeed {
         campaign,
         invite_code,
         paris,
         turfs,
+        plan,
     })
 }
 
@@ -241,6 +248,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!(
         "  turfs:      the {} top-priority bureaux of the 18th cut into {} turfs ({} doors)",
         t.bureaux, t.turfs, t.doors
+    );
+    println!(
+        "  survey:     plan \"{}\", {} bureaux, {} interviews, accepted (quotas and weighting follow it)",
+        seed.plan.fields.name,
+        seed.plan.fields.areas.len(),
+        seed.plan
+            .fields
+            .areas
+            .iter()
+            .filter_map(|a| a.interviews)
+            .sum::<u32>()
     );
     println!();
     println!("  Sign in with one of these accounts (password: {DEMO_PASSWORD}):");
