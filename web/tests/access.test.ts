@@ -8,6 +8,14 @@ describe('what each role sees', () => {
     expect(can('walker', 'team')).toBe(false);
   });
 
+  it('shows the quota board to the field staff and the weighting to the direction (as the server does)', () => {
+    expect(can('coordinator', 'quotas')).toBe(true);
+    expect(can('trainer', 'quotas')).toBe(true);
+    expect(can('walker', 'quotas')).toBe(false);
+    expect(can('director', 'weighting')).toBe(true);
+    expect(can('coordinator', 'weighting')).toBe(false);
+  });
+
   it('never lets a role grant more than it holds', () => {
     expect(grantableRoles('coordinator')).not.toContain('coordinator');
     expect(grantableRoles('coordinator')).not.toContain('director');

@@ -22,9 +22,10 @@ import { Sorties } from './sorties';
 import { TurfsPage } from './turfs';
 import { Questionnaires } from './questionnaires';
 import { FieldProgress } from './field';
+import { QuotasPage, WeightingPage } from './quotas';
 
 const PAGES: Page[] = [
-  'overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'turfs', 'questionnaires', 'field', 'team', 'invites',
+  'overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'turfs', 'questionnaires', 'field', 'team', 'invites',
   'volunteers', 'trainings', 'sorties', 'imports', 'audit',
 ];
 /** Pages reached from another page, not from the navigation. */
@@ -183,6 +184,12 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       break;
     case 'field':
       content = html`<${FieldProgress} mine=${mine} />`;
+      break;
+    case 'quotas':
+      content = html`<${QuotasPage} mine=${mine} />`;
+      break;
+    case 'weighting':
+      content = html`<${WeightingPage} mine=${mine} />`;
       break;
     default:
       content = html`<${Overview} mine=${mine} />`;

@@ -15,6 +15,7 @@ import * as rec from './records';
 import type { Rejected } from './outbox';
 import { Syncer, type SyncState } from './sync';
 import type { Profile } from './state';
+import { WantedPanel } from './wanted';
 import { NextSorties } from './sorties';
 
 /** The outcomes a walker taps (a questionnaire done is recorded by finishing one). */
@@ -193,6 +194,7 @@ function Home({ profile, pkg, sync, syncer, db, online, offlineReady, onSignOut 
         <p class="muted small">${sync.lastSync ? t('sync.last', { when: formatDateTime(sync.lastSync) }) : t('sync.never')}</p>
         <button type="button" disabled=${!online || sync.syncing} onClick=${() => syncer.syncNow()}>${t('sync.now')}</button>
       </div>
+      <${WantedPanel} online=${online} />
       ${pkg && html`<${NextSorties} online=${online} />`}
       ${rejected.length > 0 && html`<div class="panel warn" data-testid="rejected">
         <div class="label">${t('sync.rejectedTitle', { n: rejected.length })}</div>

@@ -5,13 +5,14 @@ import type { Role } from './api';
 export type Page =
   | 'overview' | 'territories' | 'map' | 'targeting' | 'experiment' | 'survey' | 'team' | 'invites' | 'imports' | 'audit'
   | 'volunteers' | 'trainings' | 'sorties' | 'turfs'
-  | 'questionnaires' | 'field';
+  | 'questionnaires' | 'field'
+  | 'quotas' | 'weighting';
 
 const PAGES_BY_ROLE: Record<Role, Page[]> = {
-  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field'],
-  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field'],
-  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'team', 'invites', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field'],
-  trainer: ['overview', 'territories', 'map', 'team', 'invites', 'volunteers', 'trainings', 'turfs', 'questionnaires', 'field'],
+  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field'],
+  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field'],
+  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'quotas', 'team', 'invites', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field'],
+  trainer: ['overview', 'territories', 'map', 'quotas', 'team', 'invites', 'volunteers', 'trainings', 'turfs', 'questionnaires', 'field'],
   walker: ['overview', 'territories', 'map'],
 };
 
