@@ -1046,7 +1046,10 @@ pub async fn weightings_keep_one_weight_per_response(store: Arc<dyn Store>) {
     use crate::survey::{NewWeighting, QuotaSettings};
     let store = &*store;
     let f = fixture(store, "weights").await;
-    assert_eq!(store.latest_weights(f.c, f.questionnaire).await.unwrap(), None);
+    assert_eq!(
+        store.latest_weights(f.c, f.questionnaire).await.unwrap(),
+        None
+    );
     let records = (0..3)
         .map(|i| response(&f, f.stops[i], good_answers(), None))
         .collect();
@@ -1080,7 +1083,10 @@ pub async fn weightings_keep_one_weight_per_response(store: Arc<dyn Store>) {
     sorted.sort_by_key(|(id, _)| *id);
     assert_eq!(read, sorted);
     // Another questionnaire has no weighting.
-    assert_eq!(store.latest_weighting(f.c, Uuid::now_v7()).await.unwrap(), None);
+    assert_eq!(
+        store.latest_weighting(f.c, Uuid::now_v7()).await.unwrap(),
+        None
+    );
 
     // A newer run, on two responses only, is the latest.
     let second = NewWeighting {
@@ -1119,7 +1125,10 @@ pub async fn weightings_keep_one_weight_per_response(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(latest.id, run2.id);
     let log = store.audit_log(f.c, 50, None).await.unwrap();
-    assert_eq!(log.iter().filter(|e| e.action == "weighting.run").count(), 2);
+    assert_eq!(
+        log.iter().filter(|e| e.action == "weighting.run").count(),
+        2
+    );
 
     // Quota options: defaults, then set and read back; a period ending before it starts is
     // refused.
