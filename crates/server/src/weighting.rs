@@ -137,7 +137,7 @@ pub async fn run_weighting(
     params: &WeightingParams,
 ) -> ApiResult<WeightingRun> {
     if let Some([lo, hi]) = params.bounds
-        && !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo < 1.0 && 1.0 < hi)
+        && !(hi.is_finite() && (0.0..1.0).contains(&lo) && 1.0 < hi)
     {
         return Err(unprocessable(
             "invalid_input",
