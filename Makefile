@@ -3,6 +3,10 @@
 #   make test   install what the tests need, then run every test (Rust on SQLite and
 #               PostgreSQL, web unit tests, browser tests); ends with the test runner's summary
 # and a few more: make web, make lint, make serve.
+# Benchmarks (not part of make test; they need PostgreSQL, and root for the disk-full fault):
+#   make soak   kill -9 of the server 20 times under mixed load, then storage faults (disk full,
+#               connections killed, read-only database), on SQLite and PostgreSQL (~5 min)
+#   make load   60 s of mixed load per backend (release build): throughput, p50/p99 per endpoint
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -12,7 +16,7 @@ TERRAIN_BIN := $(TARGET_DIR)/debug/terrain
 PG_URL := $(or $(TERRAIN_TEST_PG_URL),postgres://postgres@127.0.0.1:5432/test)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test web web-deps chromium lint serve pg-check clean
+.PHONY: demo test web web-deps chromium lint serve pg-check clean soak load
 
 ## The demo: a fresh SQLite database with a demo campaign, served on 127.0.0.1:8080.
 demo: web
@@ -62,6 +66,19 @@ pg-check:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## kill -9 soak then storage faults (bench/loadgen), SQLite and PostgreSQL; logs in bench/out/loadgen.
+soak: pg-check
+	$(CARGO) build -p terrain -p terrain-loadgen
+	$(TARGET_DIR)/debug/terrain-loadgen --bin "$(TERRAIN_BIN)" soak $(SOAK_ARGS)
+	$(TARGET_DIR)/debug/terrain-loadgen --bin "$(TERRAIN_BIN)" faults
+
+## Sustained mixed load, 60 s per backend (LOAD_ARGS="--walkers 200 …"), on a release build
+## (LOAD_PROFILE=debug to reuse the test build).
+LOAD_PROFILE ?= release
+load: pg-check
+	$(CARGO) build --profile $(subst debug,dev,$(LOAD_PROFILE)) -p terrain -p terrain-loadgen
+	$(TARGET_DIR)/$(LOAD_PROFILE)/terrain-loadgen --bin "$(TARGET_DIR)/$(LOAD_PROFILE)/terrain" load $(LOAD_ARGS)
 
 serve: web
 	$(CARGO) run --release -p terrain -- serve $(SERVE_ARGS)

@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use terrain_store::StorageError;
+use terrain_store::{Fault, StorageError};
 use utoipa::ToSchema;
 
 /// The body of every error response.
@@ -161,21 +161,48 @@ impl From<StorageError> for ApiError {
             StorageError::Unavailable { .. }
             | StorageError::Migration(_)
             | StorageError::Database(_)
-            | StorageError::BadUrl(_) => {
-                let unavailable = matches!(e, StorageError::Unavailable { .. })
-                    || matches!(&e, StorageError::Database(sqlx_err) if is_connection_error(sqlx_err));
-                if unavailable {
-                    tracing::error!(error = %e, "database unavailable");
-                    ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "database_unavailable",
-                        "the database is unavailable; try again shortly",
-                    )
-                } else {
-                    ApiError::internal(e)
+            | StorageError::BadUrl(_) => match e.fault() {
+                Some(fault) => {
+                    tracing::error!(error = %e, ?fault, "storage fault");
+                    fault_error(fault)
                 }
-            }
+                None if matches!(&e, StorageError::Database(sqlx_err) if is_connection_error(sqlx_err)) =>
+                {
+                    tracing::error!(error = %e, "database unavailable");
+                    fault_error(Fault::Unavailable)
+                }
+                None => ApiError::internal(e),
+            },
         }
+    }
+}
+
+/// The answer to a storage fault: the request was not done, and the same request succeeds once
+/// the fault is gone (phones keep their records and send them again).
+fn fault_error(fault: Fault) -> ApiError {
+    let (status, code, message, retry_after) = match fault {
+        Fault::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database is unavailable; try again shortly",
+            5,
+        ),
+        Fault::ReadOnly => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_read_only",
+            "the database does not accept changes at the moment; nothing was changed, try again later",
+            30,
+        ),
+        Fault::Full => (
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+            "the server's disk is full; nothing was changed, try again later",
+            60,
+        ),
+    };
+    ApiError {
+        retry_after: Some(retry_after),
+        ..ApiError::new(status, code, message)
     }
 }
 
@@ -186,3 +213,27 @@ fn is_connection_error(e: &(dyn std::error::Error + 'static)) -> bool {
 
 /// Shorthand for handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_faults_are_503_or_507_with_a_stable_code_and_a_retry_delay() {
+        let e = ApiError::from(StorageError::Unavailable {
+            url: "sqlite://x".into(),
+            cause: "gone".into(),
+        });
+        assert_eq!(
+            (e.status, e.code, e.retry_after),
+            (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", Some(5))
+        );
+        let e = fault_error(Fault::ReadOnly);
+        assert_eq!((e.status, e.code), (StatusCode::SERVICE_UNAVAILABLE, "database_read_only"));
+        let e = fault_error(Fault::Full);
+        assert_eq!((e.status, e.code), (StatusCode::INSUFFICIENT_STORAGE, "storage_full"));
+        // A bug is still a 500 that says nothing of its cause.
+        let e = ApiError::from(StorageError::Migration("boom".into()));
+        assert_eq!((e.status, e.code), (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"));
+    }
+}

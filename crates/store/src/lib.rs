@@ -51,7 +51,7 @@ use terrain_model::{
 use time::OffsetDateTime;
 
 pub use electoral::*;
-pub use error::{Result, StorageError, redact_url};
+pub use error::{Fault, Result, StorageError, redact_url};
 pub use field::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -56,6 +56,14 @@ impl PgStore {
     pub fn pool(&self) -> &sqlx::PgPool {
         &self.pool
     }
+
+    /// Begins a transaction that writes (PostgreSQL's row locks need nothing more; SQLite's
+    /// counterpart takes the write lock at once).
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.pool.begin().await
+    }
 }
 
 sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);

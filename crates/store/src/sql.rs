@@ -641,7 +641,7 @@ macro_rules! sql_store {
                 }
                 let id = CampaignId::new();
                 let now = time::OffsetDateTime::now_utc();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO campaigns (id, slug, name, retention_until, created_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(id.0)
                     .bind(new.slug.as_str())
@@ -693,7 +693,7 @@ macro_rules! sql_store {
                 items: &[$crate::types::NewTerritory],
             ) -> $crate::error::Result<Vec<Territory>> {
                 self.campaign(campaign).await?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let (out, created) = Self::upsert_territories_tx(&mut tx, campaign, items).await?;
                 Self::write_audit(&mut tx, audit, Some(campaign.0), "territory.upsert", campaign.to_string(),
                     serde_json::json!({"items": items.len(), "created": created})).await?;
@@ -778,7 +778,7 @@ macro_rules! sql_store {
                         return Err(StorageError::Invalid { what: "address", reason: format!("item {i} ({}): position ({}, {}) is not a longitude/latitude", a.street, a.lon, a.lat) });
                     }
                 }
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut ids = Vec::with_capacity(items.len());
                 let mut created = 0u64;
                 for chunk in items.chunks(1000) {
@@ -873,7 +873,7 @@ macro_rules! sql_store {
             }
 
             async fn add_unit(&self, audit: &$crate::types::Audit, campaign: CampaignId, building: BuildingId, floor: Option<i32>, label: &str) -> $crate::error::Result<Unit> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let unit = Unit { id: UnitId::new(), campaign_id: campaign, building_id: building, floor, label: label.trim().to_string() };
                 sqlx::query("INSERT INTO units (campaign_id, id, building_id, floor, label) VALUES ($1, $2, $3, $4, $5)")
                     .bind(campaign.0).bind(unit.id.0).bind(building.0).bind(floor).bind(&unit.label)
@@ -902,7 +902,7 @@ macro_rules! sql_store {
                     return Err(StorageError::Invalid { what: "user", reason: "the display name is empty or has a NUL character".into() });
                 }
                 let id = UserId::new();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO users (id, email, display_name, password_hash, is_admin, disabled, created_at) \
                              VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(id.0).bind(new.email.as_ref().map(|e| e.as_str())).bind(new.display_name.trim())
@@ -934,7 +934,7 @@ macro_rules! sql_store {
             }
 
             async fn set_password(&self, audit: &$crate::types::Audit, user: UserId, password_hash: &str) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                     .bind(password_hash).bind(user.0).execute(&mut *tx).await?;
                 if done.rows_affected() == 0 {
@@ -962,7 +962,7 @@ macro_rules! sql_store {
                 }
                 self.campaign(campaign).await?;
                 self.user(new.user_id).await?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO memberships (campaign_id, user_id, role, recruited_by, trained_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(campaign.0).bind(new.user_id.0).bind(new.role.as_str())
                     .bind(new.recruited_by.map(|u| u.0)).bind(new.trained_by.map(|u| u.0))
@@ -1039,7 +1039,7 @@ macro_rules! sql_store {
             }
 
             async fn create_api_token(&self, audit: &$crate::types::Audit, t: &$crate::types::ApiToken, token_hash: &str) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(t.id.0).bind(t.user_id.0).bind(&t.name).bind(token_hash).bind(t.created_at).bind(t.expires_at).bind(t.revoked_at)
                     .execute(&mut *tx).await?;
@@ -1064,7 +1064,7 @@ macro_rules! sql_store {
             }
 
             async fn revoke_api_token(&self, audit: &$crate::types::Audit, user: UserId, id: ApiTokenId, now: time::OffsetDateTime) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
                     .bind(now).bind(id.0).bind(user.0).execute(&mut *tx).await?;
                 if done.rows_affected() == 0 {
@@ -1085,7 +1085,7 @@ macro_rules! sql_store {
                 }
                 self.territory(campaign, new.territory_id).await?;
                 let id = InviteId::new();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO invites (campaign_id, id, code_hash, created_by, role, territory_id, expires_at, max_uses, uses, created_at) \
                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)")
                     .bind(campaign.0).bind(id.0).bind(&new.code_hash).bind(new.created_by.map(|u| u.0))
@@ -1120,7 +1120,7 @@ macro_rules! sql_store {
                 if display_name.is_empty() || display_name.contains('\0') {
                     return Err(StorageError::Invalid { what: "user", reason: "the display name is empty".into() });
                 }
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // Counting the use first takes the row's write lock: a racing redeemer waits,
                 // then sees the new count.
                 let row: Option<InviteRow> = sqlx::query_as(

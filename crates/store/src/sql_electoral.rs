@@ -200,7 +200,7 @@ macro_rules! electoral_store {
             ) -> $crate::error::Result<$crate::electoral::ImportOutcome> {
                 use $crate::sql_electoral::{db_int, resolve};
                 $crate::Store::campaign(self, campaign).await?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let (nodes, created) = Self::upsert_territories_tx(&mut tx, campaign, &batch.territories).await?;
                 let mut outcome = $crate::electoral::ImportOutcome {
                     territories_created: created,
@@ -425,7 +425,7 @@ macro_rules! electoral_store {
                     return Err($crate::error::StorageError::Invalid { what: "experiment", reason: "the name is empty".into() });
                 }
                 let id = uuid::Uuid::now_v7();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO experiments (campaign_id, id, name, reference_election, blocs, budget_doors, scope_path, design, digest, created_by, created_at) \
                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
                     .bind(campaign.0).bind(id).bind(new.name.trim()).bind(&new.reference_election).bind(&new.blocs).bind(new.budget_doors)

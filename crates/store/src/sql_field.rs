@@ -796,7 +796,7 @@ macro_rules! field_store {
                 $crate::Store::campaign(self, campaign).await?;
                 let id = uuid::Uuid::now_v7();
                 let now = time::OffsetDateTime::now_utc();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO questionnaires (campaign_id, id, name, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(campaign.0).bind(id).bind(&name).bind(audit.actor.map(|u| u.0)).bind(now)
                     .execute(&mut *tx).await?;
@@ -840,7 +840,7 @@ macro_rules! field_store {
                 questionnaire: &terrain_model::Questionnaire,
             ) -> $crate::error::Result<$crate::field::QuestionnaireVersion> {
                 let name = name.map($crate::sql_field::check_name).transpose()?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let exists: Option<(uuid::Uuid,)> = sqlx::query_as("SELECT id FROM questionnaires WHERE campaign_id = $1 AND id = $2")
                     .bind(campaign.0).bind(id).fetch_optional(&mut *tx).await?;
                 if exists.is_none() {
@@ -892,7 +892,7 @@ macro_rules! field_store {
                 campaign: terrain_model::CampaignId,
                 id: uuid::Uuid,
             ) -> $crate::error::Result<$crate::field::QuestionnaireVersion> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let exists: Option<(uuid::Uuid,)> = sqlx::query_as("SELECT id FROM questionnaires WHERE campaign_id = $1 AND id = $2")
                     .bind(campaign.0).bind(id).fetch_optional(&mut *tx).await?;
                 if exists.is_none() {
@@ -1020,7 +1020,7 @@ macro_rules! field_store {
                         what: "batch", reason: format!("{} records: send at most {} per batch", batch.records.len(), $crate::field::MAX_BATCH) });
                 }
                 let now = time::OffsetDateTime::now_utc();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let owner: Option<(uuid::Uuid,)> = sqlx::query_as(
                     "INSERT INTO field_devices (campaign_id, id, user_id, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5) \
                      ON CONFLICT (campaign_id, id) DO UPDATE SET last_seen = excluded.last_seen \

@@ -116,7 +116,7 @@ macro_rules! survey_store {
                 }
                 let seed = i64::try_from(new.seed).map_err(|_| $crate::error::StorageError::Invalid { what: "survey plan", reason: "seed too large".into() })?;
                 let id = uuid::Uuid::now_v7();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO survey_plans (campaign_id, id, name, level, n, seed, options, report, accepted_at, created_by, created_at) \
                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10)")
                     .bind(campaign.0).bind(id).bind(new.name.trim()).bind(new.level.as_str()).bind(i64::from(new.n)).bind(seed)
@@ -162,7 +162,7 @@ macro_rules! survey_store {
 
             async fn accept_survey_plan(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId, id: uuid::Uuid, now: time::OffsetDateTime)
                 -> $crate::error::Result<$crate::survey::SurveyPlan> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("UPDATE survey_plans SET accepted_at = $1 WHERE campaign_id = $2 AND id = $3 AND accepted_at IS NULL")
                     .bind(now).bind(campaign.0).bind(id).execute(&mut *tx).await?;
                 if done.rows_affected() == 0 {

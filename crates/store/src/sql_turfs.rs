@@ -406,7 +406,7 @@ macro_rules! turf_store {
                     StateChange::Release => (TurfStatus::Planned, None, false, "turf.release"),
                     StateChange::Finish => (TurfStatus::Done, None, true, "turf.done"),
                 };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done_at = (status == TurfStatus::Done).then_some(now);
                 let q = if keep_checkout {
                     sqlx::query(
@@ -522,7 +522,7 @@ macro_rules! turf_store {
                 }
                 let version = change.base_version.checked_add(1).ok_or_else(|| StorageError::Invalid { what: "turf plan", reason: "too many versions".into() })?;
                 let version_db = db_i32(u64::from(version), "version")?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // The version row first: it takes the write lock, and a concurrent save from the
                 // same base finds the version taken.
                 sqlx::query("INSERT INTO turf_plans (campaign_id, bureau_id, version, kind, params, quality, summary, created_by, created_at) \
@@ -920,7 +920,7 @@ macro_rules! turf_store {
                 addresses: &[terrain_model::AddressId],
                 at: time::OffsetDateTime,
             ) -> $crate::error::Result<u64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut marked = 0;
                 for chunk in addresses.chunks(500) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE turf_stops SET visited_at = ");
@@ -956,7 +956,7 @@ macro_rules! turf_store {
                 }
                 let big = |v: u64| i64::try_from(v).map_err(|_| StorageError::Invalid { what: "street network", reason: "too many nodes".into() });
                 let now = time::OffsetDateTime::now_utc();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO street_networks (campaign_id, source, nodes, edges, length_km, min_lon, min_lat, max_lon, max_lat, data, imported_at) \
                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                              ON CONFLICT (campaign_id) DO UPDATE SET source = excluded.source, nodes = excluded.nodes, edges = excluded.edges, \

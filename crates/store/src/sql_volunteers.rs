@@ -633,7 +633,7 @@ macro_rules! volunteer_store {
             async fn set_volunteer_settings(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
                 s: &$crate::volunteers::VolunteerSettings) -> $crate::error::Result<$crate::volunteers::VolunteerSettings> {
                 $crate::Store::campaign(self, campaign).await?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO volunteer_settings (campaign_id, turfs_require_training, signup_open, updated_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (campaign_id) DO UPDATE SET turfs_require_training = excluded.turfs_require_training, \
@@ -650,7 +650,7 @@ macro_rules! volunteer_store {
             async fn set_leaderboard(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
                 territory: terrain_model::TerritoryId, visible: bool) -> $crate::error::Result<$crate::volunteers::VolunteerSettings> {
                 $crate::Store::territory(self, campaign, territory).await?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 if visible {
                     sqlx::query("DELETE FROM leaderboard_hidden WHERE campaign_id = $1 AND territory_id = $2")
                         .bind(campaign.0).bind(territory.0).execute(&mut *tx).await?;
@@ -668,7 +668,7 @@ macro_rules! volunteer_store {
 
             async fn add_postcodes(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
                 items: &[(terrain_model::Postcode, terrain_model::TerritoryId)]) -> $crate::error::Result<u64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut added = 0;
                 for chunk in items.chunks(1000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO territory_postcodes (campaign_id, postcode, territory_id) ");
@@ -755,7 +755,7 @@ macro_rules! volunteer_store {
                 let keys = terrain_model::ContactKeys::of(new.email.as_ref(), new.phone.as_ref());
                 let now = $crate::sql_volunteers::db_now();
                 let id = terrain_model::VolunteerId::new();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let dup: Option<(uuid::Uuid,)> = sqlx::query_as(
                     "SELECT id FROM volunteers WHERE campaign_id = $1 AND (email_key = $2 OR phone_key = $3) \
                      ORDER BY created_at, id LIMIT 1")
@@ -875,7 +875,7 @@ macro_rules! volunteer_store {
                     $crate::Store::member(self, campaign, r).await?;
                 }
                 let now = $crate::sql_volunteers::db_now();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 if let Some(s) = u.status.filter(|s| *s != before.status) {
                     sqlx::query("UPDATE volunteers SET status = $1, status_at = $2 WHERE campaign_id = $3 AND id = $4")
                         .bind(s.as_str()).bind(now).bind(campaign.0).bind(id.0).execute(&mut *tx).await?;
@@ -906,7 +906,7 @@ macro_rules! volunteer_store {
                     return Err($crate::error::StorageError::Conflict { what: "volunteer account", key: id.to_string() });
                 }
                 let member = $crate::Store::member(self, campaign, user).await?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // The record made for the member when they joined goes, unless it already holds
                 // their history (then both stay, the sign-up marked as its duplicate).
                 let used: (i64,) = sqlx::query_as(
@@ -944,7 +944,7 @@ macro_rules! volunteer_store {
                 if v.user_id.is_some() {
                     return Err($crate::error::StorageError::Conflict { what: "volunteer account", key: volunteer.to_string() });
                 }
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO volunteer_invites (campaign_id, invite_id, volunteer_id) VALUES ($1, $2, $3)")
                     .bind(campaign.0).bind(invite.0).bind(volunteer.0).execute(&mut *tx).await
                     .map_err(|e| match $crate::error::StorageError::from(e) {
@@ -1030,7 +1030,7 @@ macro_rules! volunteer_store {
                     $crate::Store::member(self, campaign, t).await?;
                 }
                 let id = terrain_model::TrainingId::new();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO trainings (campaign_id, id, territory_id, title, starts_at, ends_at, place, video_url, capacity, programme, \
                        trainer_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
@@ -1096,7 +1096,7 @@ macro_rules! volunteer_store {
             async fn register(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
                 training: terrain_model::TrainingId, volunteer: terrain_model::VolunteerId) -> $crate::error::Result<$crate::volunteers::Registration> {
                 self.volunteer(campaign, volunteer).await?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // Touching the training's row first makes concurrent registrations queue, so
                 // the last seat cannot be taken twice.
                 let cap: Option<(i32,)> = sqlx::query_as(
@@ -1148,7 +1148,7 @@ macro_rules! volunteer_store {
                 }
                 let now = $crate::sql_volunteers::db_now();
                 let validator = if a.validated { audit.actor.or(tr.trainer_id) } else { None };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "UPDATE training_registrations SET attended = $1, skills = $2, validated_at = $3, validated_by = $4 \
                      WHERE campaign_id = $5 AND training_id = $6 AND volunteer_id = $7")
@@ -1185,7 +1185,7 @@ macro_rules! volunteer_store {
                 }
                 let id = terrain_model::TeamId::new();
                 let now = $crate::sql_volunteers::db_now();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO teams (campaign_id, id, name, territory_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(campaign.0).bind(id.0).bind(&name).bind(new.territory_id.0).bind(audit.actor.map(|u| u.0)).bind(now)
                     .execute(&mut *tx).await
@@ -1243,7 +1243,7 @@ macro_rules! volunteer_store {
                     self.volunteer(campaign, *v).await?;
                 }
                 let now = $crate::sql_volunteers::db_now();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("DELETE FROM team_members WHERE campaign_id = $1 AND team_id = $2")
                     .bind(campaign.0).bind(team.0).execute(&mut *tx).await?;
                 let mut seen = std::collections::HashSet::new();
@@ -1286,7 +1286,7 @@ macro_rules! volunteer_store {
                 };
                 let id = terrain_model::SortieId::new();
                 let now = $crate::sql_volunteers::db_now();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO sorties (campaign_id, id, territory_id, title, starts_at, ends_at, meeting_point, meeting_lon, meeting_lat, \
                        team_id, open_signup, min_per_area, notes, created_by, created_at) \
@@ -1382,7 +1382,7 @@ macro_rules! volunteer_store {
                     area = None;
                 }
                 let now = $crate::sql_volunteers::db_now();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // Touching the volunteer's row first makes two answers of the same person queue,
                 // so the overlap check below sees the other.
                 sqlx::query("UPDATE volunteers SET status = status WHERE campaign_id = $1 AND id = $2")
@@ -1441,7 +1441,7 @@ macro_rules! volunteer_store {
                 };
                 let now = $crate::sql_volunteers::db_now();
                 let id = uuid::Uuid::now_v7();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("UPDATE calendar_feeds SET revoked_at = $1 WHERE campaign_id = $2 AND revoked_at IS NULL \
                              AND (volunteer_id = $3 OR team_id = $4)")
                     .bind(now).bind(campaign.0).bind(v).bind(t).execute(&mut *tx).await?;
