@@ -7,7 +7,7 @@ use sqlx::Connection;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use terrain_model::{CommuneCode, Email, NewAddress, Role, Slug, TerritoryKind, Template};
+use terrain_model::{CommuneCode, Email, NewAddress, Role, Slug, Template, TerritoryKind};
 use terrain_server::auth::secrets::{self, Password};
 use terrain_store::{Audit, NewCampaign, NewInvite, NewMember, NewTerritory, NewUser, Store};
 
@@ -136,14 +136,13 @@ pub async fn seed(
         )
         .await?;
     let c = campaign.id;
-    let t = |kind, code: String, name: String, parent: Option<(TerritoryKind, &str)>| {
-        NewTerritory {
+    let t =
+        |kind, code: String, name: String, parent: Option<(TerritoryKind, &str)>| NewTerritory {
             kind,
             code,
             name,
             parent: parent.map(|(k, c)| (k, c.to_string())),
-        }
-    };
+        };
     let mut ts = vec![
         t(TerritoryKind::Department, "75".into(), "Paris".into(), None),
         t(

@@ -30,7 +30,10 @@ use std::time::{Duration, Instant};
 use traffic::{Phone, Shared};
 
 #[derive(Debug, Parser)]
-#[command(name = "terrain-loadgen", about = "Soak, fault and load runs against terrain serve")]
+#[command(
+    name = "terrain-loadgen",
+    about = "Soak, fault and load runs against terrain serve"
+)]
 struct Cli {
     /// The `terrain` binary to run.
     #[arg(long, env = "TERRAIN_BIN")]
@@ -369,7 +372,6 @@ async fn soak(
     );
     print_stats(&shared, secs);
     run.db.drop_db().await?;
-    let _ = &run.dir;
     Ok(ok)
 }
 
@@ -422,7 +424,11 @@ async fn load(
         100.0 * (cpu1.0 - cpu0.0) / secs,
         100.0 * pg_delta / secs,
         100.0 * (cpu1.2 - cpu0.2) / secs,
-        load_avg.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load_avg
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     print_stats(&shared, secs);
     if !waits.is_empty() {
@@ -488,12 +494,11 @@ async fn pg_backends(db: &Db) -> Vec<u32> {
     let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await else {
         return Vec::new();
     };
-    let rows: Vec<(i32,)> =
-        sqlx::query_as("SELECT pid FROM pg_stat_activity WHERE datname = $1")
-            .bind(name)
-            .fetch_all(&mut conn)
-            .await
-            .unwrap_or_default();
+    let rows: Vec<(i32,)> = sqlx::query_as("SELECT pid FROM pg_stat_activity WHERE datname = $1")
+        .bind(name)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_default();
     rows.into_iter().map(|(p,)| p as u32).collect()
 }
 
@@ -627,11 +632,7 @@ async fn faults_inner(
             tokio::time::sleep(fault).await;
             let alive = run.server.alive();
             ok &= alive;
-            phase(
-                "disk full",
-                &shared,
-                format!("server alive: {alive}"),
-            );
+            phase("disk full", &shared, format!("server alive: {alive}"));
             std::fs::remove_file(&filler)?;
             let rec = time_to_recover(&shared, Duration::from_secs(30)).await;
             ok &= rec.is_some();
@@ -686,11 +687,7 @@ async fn faults_inner(
             tokio::time::sleep(fault).await;
             let alive = run.server.alive();
             ok &= alive;
-            phase(
-                "read-only",
-                &shared,
-                format!("server alive: {alive}"),
-            );
+            phase("read-only", &shared, format!("server alive: {alive}"));
             pg_admin(
                 &run.db,
                 &format!("ALTER DATABASE \"{name}\" SET default_transaction_read_only = off"),
@@ -726,7 +723,9 @@ async fn faults_inner(
         run.phones.len(),
         fault.as_secs()
     );
-    println!("  | phase | requests answered 2xx | errors (status code×n) | no answer | note |\n  |---|---|---|---|---|");
+    println!(
+        "  | phase | requests answered 2xx | errors (status code×n) | no answer | note |\n  |---|---|---|---|---|"
+    );
     for (name, n, e, na, note) in &phases {
         println!("  | {name} | {n} | {e} | {na} | {note} |");
     }

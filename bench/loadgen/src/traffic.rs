@@ -59,7 +59,12 @@ pub struct Shared {
 }
 
 impl Shared {
-    fn record(&self, endpoint: &'static str, t0: Instant, outcome: Result<(u16, Option<String>), ()>) {
+    fn record(
+        &self,
+        endpoint: &'static str,
+        t0: Instant,
+        outcome: Result<(u16, Option<String>), ()>,
+    ) {
         let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
         let s = stats.entry(endpoint).or_default();
         match outcome {
@@ -105,10 +110,7 @@ async fn send(
         Ok(r) => {
             let status = r.status().as_u16();
             let body: Value = r.json().await.unwrap_or(Value::Null);
-            let code = body
-                .get("code")
-                .and_then(Value::as_str)
-                .map(str::to_string);
+            let code = body.get("code").and_then(Value::as_str).map(str::to_string);
             shared.record(endpoint, t0, Ok((status, code)));
             Some((status, body))
         }
@@ -164,7 +166,11 @@ pub async fn join(base: &str, seed: &Seed, bureau: usize, n: usize) -> anyhow::R
         .send()
         .await?;
     if !r.status().is_success() {
-        bail!("join: {} {}", r.status(), r.text().await.unwrap_or_default());
+        bail!(
+            "join: {} {}",
+            r.status(),
+            r.text().await.unwrap_or_default()
+        );
     }
     let v: Value = r.json().await?;
     let session = Session {

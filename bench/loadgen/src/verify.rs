@@ -69,9 +69,10 @@ pub async fn check(db: &Db, acked: &HashMap<Uuid, &'static str>) -> anyhow::Resu
                     sqlx::query_as("PRAGMA foreign_key_check")
                         .fetch_all(&mut conn)
                         .await?;
-                out.integrity.extend(fk.into_iter().map(|(table, row, parent, _)| {
-                    format!("foreign key: {table} row {row} points at a missing {parent}")
-                }));
+                out.integrity
+                    .extend(fk.into_iter().map(|(table, row, parent, _)| {
+                        format!("foreign key: {table} row {row} points at a missing {parent}")
+                    }));
                 let receipts = sqlx::query_as("SELECT id, kind FROM field_receipts")
                     .fetch_all(&mut conn)
                     .await?;

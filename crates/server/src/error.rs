@@ -226,14 +226,27 @@ mod tests {
         });
         assert_eq!(
             (e.status, e.code, e.retry_after),
-            (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", Some(5))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                Some(5)
+            )
         );
         let e = fault_error(Fault::ReadOnly);
-        assert_eq!((e.status, e.code), (StatusCode::SERVICE_UNAVAILABLE, "database_read_only"));
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "database_read_only")
+        );
         let e = fault_error(Fault::Full);
-        assert_eq!((e.status, e.code), (StatusCode::INSUFFICIENT_STORAGE, "storage_full"));
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::INSUFFICIENT_STORAGE, "storage_full")
+        );
         // A bug is still a 500 that says nothing of its cause.
         let e = ApiError::from(StorageError::Migration("boom".into()));
-        assert_eq!((e.status, e.code), (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"));
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
+        );
     }
 }

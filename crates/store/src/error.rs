@@ -105,7 +105,8 @@ fn sqlx_fault(e: &sqlx::Error) -> Option<Fault> {
                     c if c.starts_with("08") // connection exceptions
                         || c.starts_with("57P") // admin/crash shutdown, cannot connect now
                         || c == "53300" // too_many_connections
-                        || c == "40P01" => // deadlock_detected: the same request succeeds again
+                        || c == "40P01" =>
+                    // deadlock_detected: the same request succeeds again
                     {
                         Some(Fault::Unavailable)
                     }
@@ -115,7 +116,7 @@ fn sqlx_fault(e: &sqlx::Error) -> Option<Fault> {
             // SQLite: the primary result code is the low byte of the extended one.
             match db.code()?.parse::<i64>().ok()? & 0xff {
                 13 => Some(Fault::Full),                     // SQLITE_FULL
-                8 => Some(Fault::ReadOnly),                  // SQLITE_READONLY (and its extended codes)
+                8 => Some(Fault::ReadOnly), // SQLITE_READONLY (and its extended codes)
                 5 | 6 | 10 | 14 => Some(Fault::Unavailable), // BUSY, LOCKED, IOERR, CANTOPEN
                 _ => None,
             }
@@ -223,7 +224,10 @@ mod tests {
     #[tokio::test]
     async fn errors_of_the_request_are_not_faults() {
         let e = sqlite_error(
-            &["CREATE TABLE t (b INTEGER PRIMARY KEY)", "INSERT INTO t VALUES (1)"],
+            &[
+                "CREATE TABLE t (b INTEGER PRIMARY KEY)",
+                "INSERT INTO t VALUES (1)",
+            ],
             "INSERT INTO t VALUES (1)",
         )
         .await;

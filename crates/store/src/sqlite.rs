@@ -67,10 +67,7 @@ impl SqliteStore {
                 })
             })
         };
-        let pool = pool
-            .connect_with(opts)
-            .await
-            .map_err(|e| unavailable(&e))?;
+        let pool = pool.connect_with(opts).await.map_err(|e| unavailable(&e))?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
             .await
@@ -144,8 +141,8 @@ mod tests {
     /// write: with a deferred `BEGIN` most of these failed (issue 10, `make load`).
     #[tokio::test]
     async fn concurrent_transactions_that_read_then_write_all_succeed() {
-        use crate::types::{Audit, NewCampaign, NewTerritory};
         use crate::Store;
+        use crate::types::{Audit, NewCampaign, NewTerritory};
         use terrain_model::{Slug, TerritoryKind};
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/t.db", dir.path().display());
@@ -189,7 +186,11 @@ mod tests {
                 failures.push(e.to_string());
             }
         }
-        assert!(failures.is_empty(), "{} failed: {failures:?}", failures.len());
+        assert!(
+            failures.is_empty(),
+            "{} failed: {failures:?}",
+            failures.len()
+        );
     }
 
     #[tokio::test]
