@@ -219,7 +219,7 @@ macro_rules! survey_store {
                     return Err($crate::error::StorageError::Invalid { what: "quota settings", reason: "the field period ends before it starts".into() });
                 }
                 $crate::Store::campaign(self, campaign).await?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO quota_settings (campaign_id, show_to_walkers, field_starts_on, field_ends_on, updated_at) VALUES ($1, $2, $3, $4, $5) \
                      ON CONFLICT (campaign_id) DO UPDATE SET show_to_walkers = excluded.show_to_walkers, \
@@ -239,7 +239,7 @@ macro_rules! survey_store {
                     return Err($crate::error::StorageError::Invalid { what: "weight", reason: format!("{w} for response {id} is not a positive number") });
                 }
                 let id = uuid::Uuid::now_v7();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO weighting_runs (campaign_id, id, questionnaire_id, plan_id, params, report, created_by, created_at) \
                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                     .bind(campaign.0).bind(id).bind(new.questionnaire_id).bind(new.plan_id)
