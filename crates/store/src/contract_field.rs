@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::Coding;
 use crate::field::*;
 use crate::types::*;
 use crate::{StorageError, Store};
@@ -23,7 +24,8 @@ use terrain_model::{
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-/// Generates one `#[tokio::test]` per field contract check, like
+/// Generates one `#[tokio::test]` per field contract check (and the diagnostic's codings, which
+/// need the same responses), like
 /// [`contract_suite!`](crate::contract_suite).
 #[macro_export]
 macro_rules! field_contract_suite {
@@ -34,7 +36,8 @@ macro_rules! field_contract_suite {
             sync_refuses_what_it_cannot_store,
             packages_carry_doors_and_their_history,
             sync_converges_under_random_interleavings,
-            weightings_keep_one_weight_per_response
+            weightings_keep_one_weight_per_response,
+            codings_are_kept_per_coder_and_question
         );
     };
     (@each $setup:expr; $($name:ident),* $(,)?) => {
@@ -1153,4 +1156,119 @@ pub async fn weightings_keep_one_weight_per_response(store: Arc<dyn Store>) {
         .unwrap_err();
     assert!(matches!(err, StorageError::Invalid { .. }), "{err}");
     assert_eq!(store.quota_settings(f.c).await.unwrap(), s);
+
+/// Codebooks are saved and replaced per question; a coder's codes for an answer replace their
+/// earlier ones, two coders keep two codings; a coding of a response that is not the
+/// campaign's is refused; codings are read per question.
+pub async fn codings_are_kept_per_coder_and_question(store: Arc<dyn Store>) {
+    let f = fixture(&*store, "diag").await;
+    let records: Vec<FieldRecord> = f.stops[..3]
+        .iter()
+        .map(|s| response(&f, *s, good_answers(), None))
+        .collect();
+    let acks = sync(&*store, &f, f.walker, Uuid::new_v4(), records).await;
+    assert_eq!(statuses(&acks), vec!["stored"; 3]);
+    let rs = store
+        .responses(f.c, &Scope::Campaign, Some(f.questionnaire))
+        .await
+        .unwrap();
+    assert_eq!(rs.len(), 3);
+    // The codebook.
+    assert_eq!(
+        store
+            .codebook(f.c, f.questionnaire, "pourquoi")
+            .await
+            .unwrap(),
+        None
+    );
+    let book = serde_json::json!([{"id": "T1", "label": "transports"}]);
+    let audit = Audit::cli();
+    store
+        .save_codebook(&audit, f.c, f.questionnaire, "pourquoi", &book)
+        .await
+        .unwrap();
+    let book2 =
+        serde_json::json!([{"id": "T1", "label": "transports"}, {"id": "T2", "label": "logement"}]);
+    store
+        .save_codebook(&audit, f.c, f.questionnaire, "pourquoi", &book2)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .codebook(f.c, f.questionnaire, "pourquoi")
+            .await
+            .unwrap(),
+        Some(book2.clone())
+    );
+    assert_eq!(
+        store.codebook(f.c, f.questionnaire, "note").await.unwrap(),
+        None
+    );
+    let missing = store
+        .save_codebook(&audit, f.c, Uuid::new_v4(), "pourquoi", &book2)
+        .await;
+    assert!(
+        matches!(missing, Err(StorageError::NotFound { .. })),
+        "{missing:?}"
+    );
+    // Codings.
+    let coding = |r: usize, coder: UserId, codes: &[&str], flagged: bool| Coding {
+        response_id: rs[r].id,
+        question: "pourquoi".into(),
+        coder,
+        codes: codes.iter().map(|c| c.to_string()).collect(),
+        flagged,
+        coded_at: at(60),
+    };
+    store
+        .save_coding(&audit, f.c, &coding(0, f.walker, &["T1"], false))
+        .await
+        .unwrap();
+    store
+        .save_coding(&audit, f.c, &coding(0, f.walker, &["T1", "T2"], true))
+        .await
+        .unwrap();
+    store
+        .save_coding(&audit, f.c, &coding(0, f.other_walker, &["T2"], false))
+        .await
+        .unwrap();
+    store
+        .save_coding(&audit, f.c, &coding(1, f.walker, &[], false))
+        .await
+        .unwrap();
+    let mut other_q = coding(2, f.walker, &["X"], false);
+    other_q.question = "autre".into();
+    store.save_coding(&audit, f.c, &other_q).await.unwrap();
+    let all = store.codings(f.c, Some("pourquoi")).await.unwrap();
+    assert_eq!(all.len(), 3, "{all:?}");
+    let mine: Vec<_> = all.iter().filter(|c| c.coder == f.walker).collect();
+    assert_eq!(mine.len(), 2);
+    let first = mine.iter().find(|c| c.response_id == rs[0].id).unwrap();
+    assert_eq!(
+        (first.codes.clone(), first.flagged),
+        (vec!["T1".to_string(), "T2".to_string()], true)
+    );
+    assert_eq!(first.coded_at, at(60));
+    assert!(
+        all.iter()
+            .any(|c| c.coder == f.other_walker && c.codes == ["T2"] && !c.flagged)
+    );
+    assert_eq!(store.codings(f.c, None).await.unwrap().len(), 4);
+    let mut stray = coding(0, f.walker, &["T1"], false);
+    stray.response_id = Uuid::new_v4();
+    let refused = store.save_coding(&audit, f.c, &stray).await;
+    assert!(
+        matches!(refused, Err(StorageError::NotFound { .. })),
+        "{refused:?}"
+    );
+    // Another campaign sees none of them.
+    let g = fixture(&*store, "diag-other").await;
+    assert!(store.codings(g.c, None).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .codebook(g.c, f.questionnaire, "pourquoi")
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -14,15 +14,19 @@
 /// The storage traits, to call their methods on an `Arc<dyn Store>`.
 pub mod prelude {
     pub use crate::TurfStore;
-    pub use crate::{ElectoralStore, FieldStore, Store, SurveyStore, VolunteerStore};
+    pub use crate::{
+        DiagnosticStore, ElectoralStore, FieldStore, Store, SurveyStore, VolunteerStore,
+    };
 }
 
 pub mod backup;
+mod diagnostic;
 mod electoral;
 mod error;
 mod field;
 mod postgres;
 mod sql;
+mod sql_diagnostic;
 mod sql_electoral;
 mod sql_field;
 mod sql_survey;
@@ -50,6 +54,7 @@ use terrain_model::{
 };
 use time::OffsetDateTime;
 
+pub use diagnostic::*;
 pub use electoral::*;
 pub use error::{Fault, Result, StorageError, redact_url};
 pub use field::*;
@@ -66,7 +71,15 @@ pub use volunteers::*;
 /// and field work in the [`FieldStore`] part.
 #[async_trait]
 pub trait Store:
-    ElectoralStore + FieldStore + SurveyStore + VolunteerStore + TurfStore + Send + Sync + 'static
+    DiagnosticStore
+    + ElectoralStore
+    + FieldStore
+    + SurveyStore
+    + VolunteerStore
+    + TurfStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which database this is.
     fn backend(&self) -> Backend;

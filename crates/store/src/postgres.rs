@@ -72,6 +72,7 @@ crate::sql_survey::survey_store!(PgStore, sqlx::Postgres);
 crate::sql_volunteers::volunteer_store!(PgStore, sqlx::Postgres);
 crate::sql_turfs::turf_store!(PgStore, sqlx::Postgres);
 crate::sql_field::field_store!(PgStore, sqlx::Postgres);
+crate::sql_diagnostic::diagnostic_store!(PgStore, sqlx::Postgres);
 
 #[cfg(test)]
 mod tests {

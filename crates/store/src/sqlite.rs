@@ -98,6 +98,7 @@ crate::sql_survey::survey_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_volunteers::volunteer_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_turfs::turf_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_field::field_store!(SqliteStore, sqlx::Sqlite);
+crate::sql_diagnostic::diagnostic_store!(SqliteStore, sqlx::Sqlite);
 
 #[cfg(test)]
 mod tests {
