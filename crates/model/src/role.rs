@@ -75,6 +75,9 @@ impl Role {
             ReadQuestionnaires | FieldWork => true,
             EditQuestionnaires | ReadContacts => matches!(self, Admin | Director),
             ReadFieldProgress => matches!(self, Admin | Director | Coordinator | Trainer),
+            // The diagnostic (issue 9): the direction and coordinators (their territories) read
+            // it and code the open answers; unmasked verbatims stay with the direction.
+            ReadDiagnostic | CodeAnswers => matches!(self, Admin | Director | Coordinator),
         }
     }
 
@@ -177,6 +180,10 @@ pub enum Capability {
     ReadFieldProgress,
     /// See the contact details of respondents who agreed to be contacted again.
     ReadContacts,
+    /// Read the diagnostic: results, themes, reading list, report, exports (within scope).
+    ReadDiagnostic,
+    /// Code open answers with a question's codebook (within scope).
+    CodeAnswers,
 }
 
 #[cfg(test)]
@@ -228,5 +235,13 @@ mod tests {
         assert!(!Role::Coordinator.can(Capability::ReadContacts));
         assert!(!Role::Coordinator.can(Capability::EditQuestionnaires));
         assert!(Role::Director.can(Capability::ReadContacts));
+    }
+
+    #[test]
+    fn the_diagnostic_is_for_the_direction_and_coordinators() {
+        assert!(Role::Coordinator.can(Capability::ReadDiagnostic));
+        assert!(Role::Coordinator.can(Capability::CodeAnswers));
+        assert!(!Role::Trainer.can(Capability::ReadDiagnostic));
+        assert!(!Role::Walker.can(Capability::CodeAnswers));
     }
 }

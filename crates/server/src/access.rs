@@ -69,6 +69,8 @@ requirements! {
     FieldWork => FieldWork, "do field work";
     ReadFieldProgress => ReadFieldProgress, "see field progress";
     ReadContacts => ReadContacts, "see respondents' contact details";
+    ReadDiagnostic => ReadDiagnostic, "read the diagnostic";
+    CodeAnswers => CodeAnswers, "code open answers";
 }
 
 /// A caller allowed to use capability `R` in the campaign named by the path's `{campaign}`.

@@ -1156,6 +1156,7 @@ pub async fn weightings_keep_one_weight_per_response(store: Arc<dyn Store>) {
         .unwrap_err();
     assert!(matches!(err, StorageError::Invalid { .. }), "{err}");
     assert_eq!(store.quota_settings(f.c).await.unwrap(), s);
+}
 
 /// Codebooks are saved and replaced per question; a coder's codes for an answer replace their
 /// earlier ones, two coders keep two codings; a coding of a response that is not the

@@ -28,6 +28,8 @@ pub mod field;
 pub mod questionnaires;
 // representativeness: quotas and weighting (issue 8)
 pub mod quotas;
+// the diagnostic (issue 9)
+pub mod diagnostic;
 
 use crate::error::ErrorBody;
 use crate::state::AppState;
@@ -66,6 +68,7 @@ use utoipa_axum::routes;
         (name = "turfs", description = "Turfs and walk routes: cutting bureaux, editing, hand-outs, walk sheets"),
         (name = "questionnaires", description = "Questionnaires and their versions: scripts, questions, consents"),
         (name = "field", description = "Field work: packages for the phones, the exactly-once upload of visits and responses, progress"),
+        (name = "diagnostic", description = "The diagnostic: closed results with intervals, themes of open answers, human coding, the report"),
     )
 )]
 struct ApiDoc;
@@ -206,5 +209,12 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(quotas::field_quotas))
         .routes(routes!(quotas::create_weighting))
         .routes(routes!(quotas::latest_weighting))
+        // the diagnostic (issue 9)
+        .routes(routes!(diagnostic::closed))
+        .routes(routes!(diagnostic::themes))
+        .routes(routes!(diagnostic::coding, diagnostic::code_answer))
+        .routes(routes!(diagnostic::reading_list))
+        .routes(routes!(diagnostic::report))
+        .routes(routes!(diagnostic::export_csv))
         .split_for_parts()
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod data;
+mod diagnostic;
 mod field;
 mod harness;
 mod matrix;

@@ -881,11 +881,90 @@ fn rows() -> Vec<Row> {
             path: |x| {
                 format!(
                     "/campaigns/{}/weightings/latest?questionnaire={}",
+        // The diagnostic (issue 9): the questionnaire has no response yet.
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/diagnostic/closed",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/diagnostic/closed?questionnaire={}",
                     x.c, x.questionnaire
                 )
             },
             body: none,
             expect: [401, 403, 403, 403, 403, 404, 404, 404],
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/diagnostic/themes",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/diagnostic/themes?questionnaire={}",
+                    x.c, x.questionnaire
+                )
+            },
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/diagnostic/coding",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/diagnostic/coding?questionnaire={}",
+                    x.c, x.questionnaire
+                )
+            },
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/diagnostic/coding",
+            path: |x| format!("/campaigns/{}/diagnostic/coding", x.c),
+            body: |x, _| {
+                Some(json!({"questionnaire": x.questionnaire, "question": "avis",
+                                     "response_id": uuid::Uuid::new_v4(), "codes": []}))
+            },
+            expect: [401, 403, 403, 404, 404, 404, 404, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/diagnostic/reading-list",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/diagnostic/reading-list?questionnaire={}",
+                    x.c, x.questionnaire
+                )
+            },
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/diagnostic/report",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/diagnostic/report?questionnaire={}",
+                    x.c, x.questionnaire
+                )
+            },
+            body: none,
+            // Coordinators: too few respondents in their territories.
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/diagnostic/export.csv",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/diagnostic/export.csv?questionnaire={}",
+                    x.c, x.questionnaire
+                )
+            },
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
         },
         // Last: it ends the sessions.
         Row {

@@ -1,0 +1,1791 @@
+//! The diagnostic (issue 9): what the responses of a questionnaire say, for the direction
+//! (the whole campaign) and coordinators (their territories).
+//!
+//! * Closed questions (choices, yes/no, scales, the profile): weighted shares and means with
+//!   95 % intervals by Taylor linearisation, respondents clustered by bureau de vote
+//!   ([`terrain_stats::estimates`]), unweighted counts beside them, by profile or territory.
+//! * Open questions: themes (NMF, k chosen by coherence + stability, [`terrain_text::themes`]),
+//!   each with its weighted share and interval and the verbatims that represent it best.
+//! * Human coding: a codebook per question seeded from the themes, one answer at a time with
+//!   the model's proposals, Cohen's kappa on answers two coders coded, weighted code shares;
+//!   answers flagged while coding form the reading list.
+//! * The report: one self-contained HTML file (inline CSS, SVG charts, no network), and CSV
+//!   exports of its tables.
+//!
+//! Small cells (fewer than [`MIN_CELL`] respondents, or the caller's higher `min_cell`) are
+//! suppressed everywhere. Verbatims are masked ([`terrain_text::privacy::mask`]: names,
+//! e-mails, phones, addresses) for everyone but the campaign's analysts (directors and
+//! administrators). Every estimate takes its weights from [`response_weights`].
+
+use super::extract::{ApiJson, ApiQuery};
+use crate::access::{Authorized, CodeAnswers, ReadDiagnostic};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, OnceLock};
+use terrain_model::questionnaire::{Definition, ProfileField, QuestionKind};
+use terrain_model::{Answer, CampaignId, TerritoryId, TerritoryKind};
+use terrain_stats::estimates::{Design, Estimate, weighted_frequencies, weighted_mean};
+use terrain_store::{Coding, QuestionnaireInfo, Scope, StoredResponse, TerritoryQuery};
+use terrain_text::TextError;
+use terrain_text::coding::{Code, Codebook, code_shares, cohen_kappa};
+use terrain_text::privacy::{PrivacyOptions, mask};
+use terrain_text::themes::{ThemeAnalysis, ThemeOptions, analyse};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Fewest respondents behind any figure shown; a caller may ask for more, never for fewer.
+pub const MIN_CELL: usize = 10;
+/// Fewest respondents in a coordinator's territories for their report.
+pub const MIN_REPORT: usize = 100;
+
+// ── weights ─────────────────────────────────────────────────────────────────────────────
+
+/// The weight of each respondent, in the order of the responses given, and where they come
+/// from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Weights {
+    pub values: Vec<f64>,
+    /// True when the weights come from a calibration (weighting run); false: every weight is 1.
+    pub calibrated: bool,
+    /// What the views and the report say of the weighting (`non pondéré`, …).
+    pub label: String,
+}
+
+/// The weights of `responses` (of `questionnaire` in `campaign`). The one place every
+/// estimate of the diagnostic takes its weights from.
+///
+/// Today every respondent weighs 1 and the label says so ("non pondéré"): the weighting runs
+/// (issue 8) store one weight per response, and this is where they are to be read.
+pub async fn response_weights(
+    _state: &AppState,
+    _campaign: CampaignId,
+    _questionnaire: Uuid,
+    responses: &[StoredResponse],
+) -> ApiResult<Weights> {
+    Ok(Weights {
+        values: vec![1.0; responses.len()],
+        calibrated: false,
+        label: "non pondéré".into(),
+    })
+}
+
+/// How the figures are weighted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WeightingDto {
+    pub calibrated: bool,
+    /// `non pondéré`, or the weighting run's description.
+    pub label: String,
+}
+
+// ── loading ─────────────────────────────────────────────────────────────────────────────
+
+/// The query of every diagnostic view.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DiagnosticParams {
+    /// The questionnaire (default: the first published one, by name).
+    pub questionnaire: Option<Uuid>,
+    /// An open question's key (themes, coding).
+    pub question: Option<String>,
+    /// Break down by `sex`, `age_band`, `occupation` or `territory`.
+    pub by: Option<String>,
+    /// Suppress cells with fewer respondents than this (at least 10, the default).
+    pub min_cell: Option<usize>,
+    /// CSV export: `closed`, `themes` or `codes`.
+    pub table: Option<String>,
+}
+
+/// The responses of a questionnaire in the caller's scope, with what the views need.
+struct Data {
+    info: QuestionnaireInfo,
+    def: Definition,
+    responses: Vec<StoredResponse>,
+    weights: Weights,
+    /// The bureau (cluster) of each respondent, as an index.
+    clusters: Vec<u32>,
+    /// The territory of each respondent: the name of its bureau's parent (arrondissement).
+    territory: Vec<Option<String>>,
+    min_cell: usize,
+    /// Verbatims are shown unmasked (directors, administrators).
+    analyst: bool,
+    scope: Scope,
+}
+
+fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+async fn load<R>(state: &AppState, auth: &Authorized<R>, p: &DiagnosticParams) -> ApiResult<Data> {
+    load_in(
+        state,
+        auth.campaign.id,
+        auth.scope.clone(),
+        auth.role.is_campaign_wide(),
+        p,
+    )
+    .await
+}
+
+async fn load_in(
+    state: &AppState,
+    c: CampaignId,
+    scope: Scope,
+    analyst: bool,
+    p: &DiagnosticParams,
+) -> ApiResult<Data> {
+    let min_cell = match p.min_cell {
+        None => MIN_CELL,
+        Some(m) if m >= MIN_CELL => m,
+        Some(m) => {
+            return Err(unprocessable(
+                "invalid_min_cell",
+                format!("min_cell: {m} is below the minimum of {MIN_CELL} respondents"),
+            ));
+        }
+    };
+    let info = match p.questionnaire {
+        Some(id) => state
+            .store
+            .questionnaire(c, id)
+            .await
+            .map_err(|e| match e {
+                terrain_store::StorageError::NotFound { .. } => {
+                    ApiError::not_found("questionnaire_not_found", "no such questionnaire")
+                }
+                e => e.into(),
+            })?,
+        None => state
+            .store
+            .questionnaires(c)
+            .await?
+            .into_iter()
+            .find(|q| q.published().is_some())
+            .ok_or_else(|| {
+                ApiError::not_found(
+                    "questionnaire_not_found",
+                    "the campaign has no published questionnaire",
+                )
+            })?,
+    };
+    let def = info
+        .published()
+        .or(info.versions.last())
+        .map(|v| v.questionnaire.definition().clone())
+        .ok_or_else(|| ApiError::internal("a questionnaire without versions"))?;
+    let responses = state.store.responses(c, &scope, Some(info.id)).await?;
+    let weights = response_weights(state, c, info.id, &responses).await?;
+    // Bureaux → their parent's name, for the territorial breakdown.
+    let bureaux = state
+        .store
+        .territories(
+            c,
+            &TerritoryQuery {
+                kind: Some(TerritoryKind::Bureau),
+                limit: 100_000,
+                ..TerritoryQuery::default()
+            },
+        )
+        .await?;
+    let mut parents: HashMap<TerritoryId, String> = HashMap::new();
+    for b in &bureaux {
+        if let Some(pid) = b.parent_id
+            && !parents.contains_key(&pid)
+        {
+            let t = state.store.territory(c, pid).await?;
+            parents.insert(pid, t.name);
+        }
+    }
+    let parent_of: HashMap<Uuid, Option<String>> = bureaux
+        .iter()
+        .map(|b| (b.id.0, b.parent_id.and_then(|p| parents.get(&p).cloned())))
+        .collect();
+    let mut cluster_ids: HashMap<Option<Uuid>, u32> = HashMap::new();
+    let clusters = responses
+        .iter()
+        .map(|r| {
+            let next = u32::try_from(cluster_ids.len()).unwrap_or(u32::MAX);
+            *cluster_ids.entry(r.bureau_id).or_insert(next)
+        })
+        .collect();
+    let territory = responses
+        .iter()
+        .map(|r| {
+            r.bureau_id
+                .and_then(|b| parent_of.get(&b).cloned().flatten())
+        })
+        .collect();
+    Ok(Data {
+        info,
+        def,
+        responses,
+        weights,
+        clusters,
+        territory,
+        min_cell,
+        analyst,
+        scope,
+    })
+}
+
+impl Data {
+    fn design(&self) -> Design<'_> {
+        Design {
+            weights: &self.weights.values,
+            clusters: Some(&self.clusters),
+            strata: None,
+            calibration: None,
+        }
+    }
+
+    fn weighting(&self) -> WeightingDto {
+        WeightingDto {
+            calibrated: self.weights.calibrated,
+            label: self.weights.label.clone(),
+        }
+    }
+
+    /// The group of each respondent for a breakdown, with the groups' labels in order.
+    fn groups(&self, by: Option<&str>) -> ApiResult<Option<(Vec<Option<String>>, Vec<String>)>> {
+        let Some(by) = by else { return Ok(None) };
+        let profile = |field: ProfileField, get: fn(&StoredResponse) -> Option<&String>| {
+            let label = |v: &str| {
+                field
+                    .codes()
+                    .iter()
+                    .find(|(c, _)| *c == v)
+                    .map_or(v.to_string(), |(_, l)| l.to_string())
+            };
+            let g: Vec<Option<String>> = self
+                .responses
+                .iter()
+                .map(|r| get(r).map(|v| label(v.as_str())))
+                .collect();
+            let order: Vec<String> = field.codes().iter().map(|(_, l)| l.to_string()).collect();
+            (g, order)
+        };
+        let (g, order) = match by {
+            "sex" => profile(ProfileField::Sex, |r| r.profile.sex.as_ref()),
+            "age_band" => profile(ProfileField::AgeBand, |r| r.profile.age_band.as_ref()),
+            "occupation" => profile(ProfileField::Occupation, |r| r.profile.occupation.as_ref()),
+            "territory" => {
+                let mut order: Vec<String> = self.territory.iter().flatten().cloned().collect();
+                order.sort();
+                order.dedup();
+                (self.territory.clone(), order)
+            }
+            other => {
+                return Err(unprocessable(
+                    "invalid_breakdown",
+                    format!("by: {other:?} is not sex, age_band, occupation or territory"),
+                ));
+            }
+        };
+        let present: std::collections::BTreeSet<&String> = g.iter().flatten().collect();
+        let order = order.into_iter().filter(|o| present.contains(o)).collect();
+        Ok(Some((g, order)))
+    }
+
+    /// The answers to an open question: (index of the response, text).
+    fn open_answers(&self, question: &str) -> Vec<(usize, &str)> {
+        self.responses
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r.answers.get(question) {
+                Some(Answer::Text(t)) if !t.trim().is_empty() => Some((i, t.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn show(&self, text: &str) -> String {
+        if self.analyst {
+            text.to_string()
+        } else {
+            mask(text, &PrivacyOptions::default()).text
+        }
+    }
+
+    fn open_question(&self, key: Option<&str>) -> ApiResult<(String, String)> {
+        let mut open = self
+            .def
+            .questions
+            .iter()
+            .filter(|q| matches!(q.kind, QuestionKind::Open { .. }));
+        let q = match key {
+            Some(k) => open.find(|q| q.key == k).ok_or_else(|| {
+                unprocessable(
+                    "invalid_question",
+                    format!("question: {k:?} is not an open question of this questionnaire"),
+                )
+            })?,
+            // The first one answered, else the first.
+            None => {
+                let all: Vec<_> = open.collect();
+                all.iter()
+                    .find(|q| !self.open_answers(&q.key).is_empty())
+                    .or(all.first())
+                    .copied()
+                    .ok_or_else(|| {
+                        unprocessable(
+                            "invalid_question",
+                            "question: the questionnaire has no open question",
+                        )
+                    })?
+            }
+        };
+        Ok((q.key.clone(), q.text.clone()))
+    }
+}
+
+// ── closed questions ────────────────────────────────────────────────────────────────────
+
+/// A weighted share or mean with its interval and the respondents behind it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EstimateDto {
+    pub label: String,
+    /// Respondents counted (unweighted).
+    pub respondents: usize,
+    /// Their weights' sum.
+    pub weighted: f64,
+    /// `None` when suppressed.
+    pub estimate: Option<f64>,
+    pub standard_error: Option<f64>,
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+    /// Fewer respondents than the minimum: hidden.
+    pub suppressed: bool,
+}
+
+impl From<Estimate> for EstimateDto {
+    fn from(e: Estimate) -> Self {
+        Self {
+            label: e.label,
+            respondents: e.respondents,
+            weighted: e.weighted,
+            estimate: e.estimate,
+            standard_error: e.standard_error,
+            lower: e.lower,
+            upper: e.upper,
+            suppressed: e.suppressed,
+        }
+    }
+}
+
+/// The results of one closed question in one group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClosedTableDto {
+    pub question: String,
+    pub text: String,
+    /// `shares` (one row per answer; several may be chosen when `multiple`) or `mean`.
+    pub kind: String,
+    pub multiple: bool,
+    /// The group (`None`: every respondent).
+    pub group: Option<String>,
+    /// Respondents in the group.
+    pub respondents: usize,
+    pub rows: Vec<EstimateDto>,
+}
+
+/// The closed questions' results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClosedDto {
+    pub questionnaire_id: Uuid,
+    pub questionnaire: String,
+    /// Respondents in the caller's territories.
+    pub respondents: usize,
+    pub weighting: WeightingDto,
+    /// How the intervals are computed.
+    pub method: String,
+    pub min_cell: usize,
+    pub by: Option<String>,
+    /// Every table, all respondents first, then each group.
+    pub tables: Vec<ClosedTableDto>,
+}
+
+const METHOD: &str = "Intervalles de confiance à 95 % par linéarisation de Taylor (variance d’un \
+     estimateur par ratio), en tenant compte des poids et du regroupement des répondants par bureau \
+     de vote (tirage en grappes, avec remise au premier degré).";
+
+/// One closed question as variables: (kind, categories, per respondent: category or value).
+enum Closed {
+    Shares(Vec<String>, Vec<Option<u32>>),
+    Multiple(Vec<String>, Vec<Option<Vec<bool>>>),
+    Mean(Vec<Option<f64>>),
+}
+
+fn closed_variables(d: &Data) -> Vec<(String, String, Closed)> {
+    let mut out = Vec::new();
+    for q in &d.def.questions {
+        let pick = |f: &dyn Fn(&Answer) -> Option<u32>| -> Vec<Option<u32>> {
+            d.responses
+                .iter()
+                .map(|r| r.answers.get(&q.key).and_then(f))
+                .collect()
+        };
+        let var = match &q.kind {
+            QuestionKind::SingleChoice { options } => Closed::Shares(
+                options.iter().map(|o| o.label.clone()).collect(),
+                pick(&|a| match a {
+                    Answer::Text(v) => options
+                        .iter()
+                        .position(|o| &o.value == v)
+                        .and_then(|i| u32::try_from(i).ok()),
+                    _ => None,
+                }),
+            ),
+            QuestionKind::YesNo => Closed::Shares(
+                vec!["Oui".into(), "Non".into()],
+                pick(&|a| match a {
+                    Answer::Flag(b) => Some(u32::from(!*b)),
+                    _ => None,
+                }),
+            ),
+            QuestionKind::MultipleChoice { options, .. } => Closed::Multiple(
+                options.iter().map(|o| o.label.clone()).collect(),
+                d.responses
+                    .iter()
+                    .map(|r| match r.answers.get(&q.key) {
+                        Some(Answer::Choices(cs)) => {
+                            Some(options.iter().map(|o| cs.contains(&o.value)).collect())
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            QuestionKind::Scale { .. } => Closed::Mean(
+                d.responses
+                    .iter()
+                    .map(|r| match r.answers.get(&q.key) {
+                        Some(Answer::Number(n)) => Some(*n as f64),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            QuestionKind::Profile { field } if !field.codes().is_empty() => {
+                let codes = field.codes();
+                let get = |r: &StoredResponse| match field {
+                    ProfileField::Sex => r.profile.sex.clone(),
+                    ProfileField::AgeBand => r.profile.age_band.clone(),
+                    ProfileField::Occupation => r.profile.occupation.clone(),
+                    ProfileField::Postcode => None,
+                };
+                Closed::Shares(
+                    codes.iter().map(|(_, l)| l.to_string()).collect(),
+                    d.responses
+                        .iter()
+                        .map(|r| {
+                            get(r).and_then(|v| {
+                                codes
+                                    .iter()
+                                    .position(|(c, _)| *c == v)
+                                    .and_then(|i| u32::try_from(i).ok())
+                            })
+                        })
+                        .collect(),
+                )
+            }
+            _ => continue,
+        };
+        out.push((q.key.clone(), q.text.clone(), var));
+    }
+    out
+}
+
+fn closed_tables(d: &Data, by: Option<&str>) -> ApiResult<Vec<ClosedTableDto>> {
+    let groups = d.groups(by)?;
+    let design = d.design();
+    let stats = |e: terrain_stats::error::StatsError| ApiError::internal(e);
+    let mut domains: Vec<(Option<String>, Option<Vec<bool>>)> = vec![(None, None)];
+    if let Some((g, order)) = &groups {
+        for o in order {
+            domains.push((
+                Some(o.clone()),
+                Some(g.iter().map(|x| x.as_ref() == Some(o)).collect()),
+            ));
+        }
+    }
+    let mut tables = Vec::new();
+    for (key, text, var) in closed_variables(d) {
+        for (group, domain) in &domains {
+            let dom = domain.as_deref();
+            let respondents = dom.map_or(d.responses.len(), |m| m.iter().filter(|x| **x).count());
+            let (kind, multiple, rows): (&str, bool, Vec<EstimateDto>) = match &var {
+                Closed::Shares(cats, answers) => (
+                    "shares",
+                    false,
+                    weighted_frequencies(&design, cats, answers, dom, d.min_cell)
+                        .map_err(stats)?
+                        .into_iter()
+                        .map(EstimateDto::from)
+                        .collect(),
+                ),
+                Closed::Multiple(cats, answers) => {
+                    let mut rows = Vec::new();
+                    for (k, cat) in cats.iter().enumerate() {
+                        let y: Vec<Option<f64>> = answers
+                            .iter()
+                            .map(|a| a.as_ref().map(|v| if v[k] { 1.0 } else { 0.0 }))
+                            .collect();
+                        let mut e =
+                            weighted_mean(&design, cat, &y, dom, d.min_cell).map_err(stats)?;
+                        let chosen = (0..y.len())
+                            .filter(|&i| y[i] == Some(1.0) && dom.is_none_or(|m| m[i]))
+                            .count();
+                        if chosen < d.min_cell {
+                            e.estimate = None;
+                            e.standard_error = None;
+                            e.lower = None;
+                            e.upper = None;
+                            e.suppressed = true;
+                        }
+                        rows.push(EstimateDto::from(e));
+                    }
+                    ("shares", true, rows)
+                }
+                Closed::Mean(y) => (
+                    "mean",
+                    false,
+                    vec![
+                        weighted_mean(&design, &text, y, dom, d.min_cell)
+                            .map_err(stats)?
+                            .into(),
+                    ],
+                ),
+            };
+            tables.push(ClosedTableDto {
+                question: key.clone(),
+                text: text.clone(),
+                kind: kind.into(),
+                multiple,
+                group: group.clone(),
+                respondents,
+                rows,
+            });
+        }
+    }
+    Ok(tables)
+}
+
+/// Weighted shares and means of the closed questions and the profile, with 95 % intervals
+/// and the respondents behind each, for everyone and by group (`by`).
+#[utoipa::path(get, path = "/campaigns/{campaign}/diagnostic/closed", tag = "diagnostic",
+    params(("campaign" = Uuid, Path), DiagnosticParams),
+    responses((status = 200, body = ClosedDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn closed(
+    State(state): State<AppState>,
+    auth: Authorized<ReadDiagnostic>,
+    ApiQuery(p): ApiQuery<DiagnosticParams>,
+) -> ApiResult<Json<ClosedDto>> {
+    let d = load(&state, &auth, &p).await?;
+    let tables = closed_tables(&d, p.by.as_deref())?;
+    Ok(Json(ClosedDto {
+        questionnaire_id: d.info.id,
+        questionnaire: d.info.name.clone(),
+        respondents: d.responses.len(),
+        weighting: d.weighting(),
+        method: METHOD.into(),
+        min_cell: d.min_cell,
+        by: p.by.clone(),
+        tables,
+    }))
+}
+
+// ── themes ──────────────────────────────────────────────────────────────────────────────
+
+/// An analysis of one question's answers, with the response behind each analysed answer.
+struct Analysed {
+    analysis: Option<ThemeAnalysis>,
+    /// Why there is no analysis.
+    note: Option<String>,
+    /// The index (in [`Data::responses`]) of each analysed answer.
+    rows: Vec<usize>,
+}
+
+type Cache = Mutex<HashMap<String, Arc<Analysed>>>;
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// The themes of a question's answers, computed once per set of responses (the key holds the
+/// scope, the breakdown, the number of responses and the first and last ids, so that a new
+/// response makes a new analysis).
+async fn themes_of(d: &Data, question: &str, by: Option<&str>) -> ApiResult<Arc<Analysed>> {
+    let answers = d.open_answers(question);
+    let key = format!(
+        "{}/{}/{question}/{by:?}/{:?}/{}/{:?}/{:?}/{}/{}",
+        d.info.campaign_id,
+        d.info.id,
+        d.scope,
+        answers.len(),
+        d.responses.first().map(|r| r.id),
+        d.responses.last().map(|r| r.id),
+        d.weights.label,
+        d.min_cell,
+    );
+    if let Some(hit) = cache().lock().map_err(ApiError::internal)?.get(&key) {
+        return Ok(hit.clone());
+    }
+    let texts: Vec<String> = answers.iter().map(|(_, t)| t.to_string()).collect();
+    let rows: Vec<usize> = answers.iter().map(|(i, _)| *i).collect();
+    let weights: Vec<f64> = rows.iter().map(|&i| d.weights.values[i]).collect();
+    let groups = d
+        .groups(by)?
+        .map(|(g, _)| rows.iter().map(|&i| g[i].clone()).collect::<Vec<_>>());
+    let options = ThemeOptions {
+        min_group_size: d.min_cell,
+        // Masked at display time, for the callers who must not read names.
+        mask_examples: false,
+        threads: 1,
+        ..ThemeOptions::default()
+    };
+    let result = tokio::task::spawn_blocking(move || {
+        analyse(&texts, Some(&weights), groups.as_deref(), &options)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let analysed = match result {
+        Ok(a) => Analysed {
+            analysis: Some(a),
+            note: None,
+            rows,
+        },
+        Err(TextError::TooFewAnswers { .. }) => Analysed {
+            analysis: None,
+            note: Some(format!(
+                "Trop peu de réponses ({}) pour dégager des thèmes.",
+                rows.len()
+            )),
+            rows,
+        },
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let analysed = Arc::new(analysed);
+    let mut c = cache().lock().map_err(ApiError::internal)?;
+    if c.len() > 64 {
+        c.clear();
+    }
+    c.insert(key, analysed.clone());
+    Ok(analysed)
+}
+
+/// A weighted share with its interval.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShareDto {
+    pub estimate: f64,
+    pub lower: f64,
+    pub upper: f64,
+    /// Respondents counted.
+    pub n: usize,
+    /// Respondents with the property.
+    pub count: usize,
+}
+
+impl From<terrain_text::share::Proportion> for ShareDto {
+    fn from(p: terrain_text::share::Proportion) -> Self {
+        Self {
+            estimate: p.estimate,
+            lower: p.lower,
+            upper: p.upper,
+            n: p.n,
+            count: p.count,
+        }
+    }
+}
+
+/// A theme's share in one group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupShareDto {
+    pub group: String,
+    pub n: usize,
+    /// `None` when suppressed.
+    pub share: Option<ShareDto>,
+    pub suppressed: bool,
+}
+
+/// A real answer (or the item of it) that represents a theme, word for word; masked for
+/// callers who are not analysts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerbatimDto {
+    pub response_id: Uuid,
+    pub text: String,
+}
+
+/// One theme.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThemeDto {
+    /// The code this theme seeds in the codebook (`T1`…).
+    pub code: String,
+    pub label: String,
+    /// Top terms, most weighty first.
+    pub terms: Vec<String>,
+    /// Weighted share of respondents whose main theme it is.
+    pub share: ShareDto,
+    /// Weighted share of respondents who mention it.
+    pub mention_share: ShareDto,
+    pub verbatims: Vec<VerbatimDto>,
+    /// By group, when a breakdown was asked for.
+    pub groups: Vec<GroupShareDto>,
+}
+
+/// The themes of an open question.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThemesDto {
+    pub questionnaire_id: Uuid,
+    pub question: String,
+    pub text: String,
+    /// Respondents in scope.
+    pub respondents: usize,
+    /// Who answered this question.
+    pub answers: usize,
+    pub k: usize,
+    /// How k was chosen.
+    pub k_chosen_by: String,
+    pub weighting: WeightingDto,
+    pub min_cell: usize,
+    /// Verbatims are masked (names, e-mails, phones, addresses).
+    pub masked: bool,
+    pub themes: Vec<ThemeDto>,
+    /// Why there are no themes, when there are none.
+    pub note: Option<String>,
+    /// The open questions of the questionnaire.
+    pub open_questions: Vec<OpenQuestionDto>,
+}
+
+/// An open question of the questionnaire.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenQuestionDto {
+    pub key: String,
+    pub text: String,
+}
+
+fn themes_dto(d: &Data, key: &str, text: &str, a: &Analysed) -> ThemesDto {
+    let themes = a.analysis.as_ref().map_or_else(Vec::new, |an| {
+        an.themes
+            .iter()
+            .map(|t| ThemeDto {
+                code: format!("T{}", t.id),
+                label: t.label.clone(),
+                terms: t.terms.iter().map(|x| x.label.clone()).collect(),
+                share: t.share.into(),
+                mention_share: t.mention_share.into(),
+                verbatims: t
+                    .examples
+                    .iter()
+                    .filter_map(|v| {
+                        let row = *a.rows.get(v.answer)?;
+                        Some(VerbatimDto {
+                            response_id: d.responses[row].id,
+                            text: d.show(&v.text),
+                        })
+                    })
+                    .collect(),
+                groups: t
+                    .groups
+                    .iter()
+                    .map(|g| GroupShareDto {
+                        group: g.group.clone(),
+                        n: g.n,
+                        share: if g.suppressed {
+                            None
+                        } else {
+                            g.share.map(Into::into)
+                        },
+                        suppressed: g.suppressed,
+                    })
+                    .collect(),
+            })
+            .collect()
+    });
+    ThemesDto {
+        questionnaire_id: d.info.id,
+        question: key.into(),
+        text: text.into(),
+        respondents: d.responses.len(),
+        answers: a.rows.len(),
+        k: a.analysis.as_ref().map_or(0, |x| x.k),
+        k_chosen_by: a
+            .analysis
+            .as_ref()
+            .map_or_else(String::new, |x| x.k_chosen_by.clone()),
+        weighting: d.weighting(),
+        min_cell: d.min_cell,
+        masked: !d.analyst,
+        themes,
+        note: a.note.clone(),
+        open_questions: d
+            .def
+            .questions
+            .iter()
+            .filter(|q| matches!(q.kind, QuestionKind::Open { .. }))
+            .map(|q| OpenQuestionDto {
+                key: q.key.clone(),
+                text: q.text.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The themes of an open question's answers (default: the first open question), with their
+/// weighted shares, intervals, verbatims and, with `by`, their shares by group.
+#[utoipa::path(get, path = "/campaigns/{campaign}/diagnostic/themes", tag = "diagnostic",
+    params(("campaign" = Uuid, Path), DiagnosticParams),
+    responses((status = 200, body = ThemesDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn themes(
+    State(state): State<AppState>,
+    auth: Authorized<ReadDiagnostic>,
+    ApiQuery(p): ApiQuery<DiagnosticParams>,
+) -> ApiResult<Json<ThemesDto>> {
+    let d = load(&state, &auth, &p).await?;
+    let (key, text) = d.open_question(p.question.as_deref())?;
+    let a = themes_of(&d, &key, p.by.as_deref()).await?;
+    Ok(Json(themes_dto(&d, &key, &text, &a)))
+}
+
+// ── coding ──────────────────────────────────────────────────────────────────────────────
+
+/// A code of a codebook.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodebookCodeDto {
+    pub id: String,
+    pub label: String,
+    pub description: Option<String>,
+    /// The key that applies it (`1`–`9`, then letters).
+    pub key: Option<String>,
+}
+
+/// The model's proposal for an answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProposalDto {
+    pub code: String,
+    /// The theme's proportion in the answer (0–1).
+    pub weight: f64,
+}
+
+/// An answer waiting for the caller's codes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswerToCodeDto {
+    pub response_id: Uuid,
+    /// Word for word; masked for callers who are not analysts.
+    pub text: String,
+    /// The model proposes, the coder decides.
+    pub proposals: Vec<ProposalDto>,
+}
+
+/// Agreement between two coders.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KappaDto {
+    /// Cohen's kappa on the first code each coder gave.
+    pub kappa: f64,
+    pub lower: f64,
+    pub upper: f64,
+    /// Observed agreement (0–1).
+    pub observed: f64,
+    /// Answers both coders coded.
+    pub n: usize,
+}
+
+/// A code's weighted share of the coded answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeShareDto {
+    pub code: String,
+    pub label: String,
+    pub share: ShareDto,
+}
+
+/// Where the coding of a question stands, and the caller's next answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodingDto {
+    pub questionnaire_id: Uuid,
+    pub question: String,
+    pub text: String,
+    pub codebook: Vec<CodebookCodeDto>,
+    /// The next answer the caller has not coded (`None`: all done).
+    pub next: Option<AnswerToCodeDto>,
+    /// Answers to this question in the caller's territories.
+    pub answers: usize,
+    /// Of them, coded by the caller.
+    pub coded_by_me: usize,
+    /// Coded by at least one coder.
+    pub coded: usize,
+    /// Coded by two coders or more.
+    pub double_coded: usize,
+    /// Agreement on the double-coded answers (`None` under two).
+    pub kappa: Option<KappaDto>,
+    /// Weighted shares of the codes among coded answers (first coder's codes); suppressed
+    /// when fewer than the minimum are coded.
+    pub shares: Vec<CodeShareDto>,
+    pub weighting: WeightingDto,
+    pub masked: bool,
+}
+
+/// A question's codebook: the saved one, or one seeded from the themes of the whole
+/// campaign's answers (and saved), with that analysis (for the model's proposals) and the ids
+/// of the responses it analysed.
+async fn codebook(
+    state: &AppState,
+    d: &Data,
+    question: &str,
+    audit: &terrain_store::Audit,
+) -> ApiResult<(Codebook, Arc<Analysed>, Vec<Uuid>)> {
+    let c = d.info.campaign_id;
+    let wide = load_in(
+        state,
+        c,
+        Scope::Campaign,
+        d.analyst,
+        &DiagnosticParams {
+            questionnaire: Some(d.info.id),
+            min_cell: Some(d.min_cell),
+            ..DiagnosticParams::default()
+        },
+    )
+    .await?;
+    let a = themes_of(&wide, question, None).await?;
+    let ids: Vec<Uuid> = a.rows.iter().map(|&i| wide.responses[i].id).collect();
+    if let Some(v) = state.store.codebook(c, d.info.id, question).await? {
+        let codes: Vec<Code> = serde_json::from_value(v).map_err(ApiError::internal)?;
+        return Ok((
+            Codebook::new(question, codes).map_err(ApiError::internal)?,
+            a,
+            ids,
+        ));
+    }
+    let mut book = match &a.analysis {
+        Some(an) => Codebook::from_themes(question, an),
+        None => Codebook {
+            question: question.into(),
+            codes: Vec::new(),
+        },
+    };
+    // A code for answers that fit no theme; the key 0.
+    book.codes.push(Code {
+        id: "autre".into(),
+        label: "Autre".into(),
+        description: Some("Ne relève d’aucun des thèmes".into()),
+        key: Some('0'),
+    });
+    if a.analysis.is_some() {
+        let v = serde_json::to_value(&book.codes).map_err(ApiError::internal)?;
+        state
+            .store
+            .save_codebook(audit, c, d.info.id, question, &v)
+            .await?;
+    }
+    Ok((book, a, ids))
+}
+
+/// The code a coder gave first (`∅` for an answer read and left without a code).
+fn first_code(c: &Coding) -> Option<&str> {
+    Some(c.codes.first().map_or("∅", String::as_str))
+}
+
+async fn coding_view(
+    state: &AppState,
+    d: &Data,
+    key: &str,
+    text: &str,
+    me: terrain_model::UserId,
+    audit: &terrain_store::Audit,
+) -> ApiResult<CodingDto> {
+    let (book, a, analysed_ids) = codebook(state, d, key, audit).await?;
+    let codings = state.store.codings(d.info.campaign_id, Some(key)).await?;
+    let mut by_response: HashMap<Uuid, Vec<&Coding>> = HashMap::new();
+    for c in &codings {
+        by_response.entry(c.response_id).or_default().push(c);
+    }
+    for v in by_response.values_mut() {
+        v.sort_by_key(|c| (c.coded_at, c.coder.0));
+    }
+    let answers = d.open_answers(key);
+    let coded_by = |i: usize| {
+        by_response
+            .get(&d.responses[i].id)
+            .map_or(&[][..], |v| &v[..])
+    };
+    let coded_by_me = answers
+        .iter()
+        .filter(|(i, _)| coded_by(*i).iter().any(|c| c.coder == me))
+        .count();
+    let next = answers
+        .iter()
+        .find(|(i, _)| !coded_by(*i).iter().any(|c| c.coder == me))
+        .map(|(i, t)| {
+            let proposals = a
+                .analysis
+                .as_ref()
+                .and_then(|an| {
+                    let id = d.responses[*i].id;
+                    let pos = analysed_ids.iter().position(|r| *r == id)?;
+                    Some(
+                        an.proposals(pos)
+                            .into_iter()
+                            .take(3)
+                            .filter_map(|(k, w)| {
+                                Some(ProposalDto {
+                                    code: format!("T{}", an.themes.get(k)?.id),
+                                    weight: w,
+                                })
+                            })
+                            .collect(),
+                    )
+                })
+                .unwrap_or_default();
+            AnswerToCodeDto {
+                response_id: d.responses[*i].id,
+                text: d.show(t),
+                proposals,
+            }
+        });
+    // Agreement on answers two coders coded: the first two coders, their first code.
+    let pairs: Vec<(Option<&str>, Option<&str>)> = answers
+        .iter()
+        .filter_map(|(i, _)| {
+            let cs = coded_by(*i);
+            (cs.len() >= 2).then(|| (first_code(cs[0]), first_code(cs[1])))
+        })
+        .collect();
+    let kappa = if pairs.len() >= 2 {
+        let (x, y): (Vec<_>, Vec<_>) = pairs.iter().copied().unzip();
+        let k = cohen_kappa(&x, &y).map_err(ApiError::internal)?;
+        Some(KappaDto {
+            kappa: k.kappa,
+            lower: k.lower,
+            upper: k.upper,
+            observed: k.observed,
+            n: k.n,
+        })
+    } else {
+        None
+    };
+    // Weighted shares of codes among coded answers, the first coder's codes.
+    let known: std::collections::HashSet<&str> = book.codes.iter().map(|c| c.id.as_str()).collect();
+    let coded: Vec<(usize, Vec<String>)> = answers
+        .iter()
+        .filter_map(|(i, _)| {
+            let first = coded_by(*i).first()?;
+            let codes: Vec<String> = first
+                .codes
+                .iter()
+                .filter(|c| known.contains(c.as_str()))
+                .cloned()
+                .collect();
+            Some((*i, codes))
+        })
+        .collect();
+    let coded_n = coded.len();
+    let shares = if coded_n >= d.min_cell {
+        let codings: Vec<Vec<String>> = coded.iter().map(|(_, c)| c.clone()).collect();
+        let w: Vec<f64> = coded.iter().map(|(i, _)| d.weights.values[*i]).collect();
+        code_shares(&book, &codings, &w, 0.95)
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .filter(|s| s.share.count >= d.min_cell)
+            .map(|s| CodeShareDto {
+                code: s.code,
+                label: s.label,
+                share: s.share.into(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(CodingDto {
+        questionnaire_id: d.info.id,
+        question: key.into(),
+        text: text.into(),
+        codebook: book
+            .codes
+            .iter()
+            .map(|c| CodebookCodeDto {
+                id: c.id.clone(),
+                label: c.label.clone(),
+                description: c.description.clone(),
+                key: c.key.map(|k| k.to_string()),
+            })
+            .collect(),
+        next,
+        answers: answers.len(),
+        coded_by_me,
+        coded: answers
+            .iter()
+            .filter(|(i, _)| !coded_by(*i).is_empty())
+            .count(),
+        double_coded: pairs.len(),
+        kappa,
+        shares,
+        weighting: d.weighting(),
+        masked: !d.analyst,
+    })
+}
+
+/// The coding of an open question: its codebook (seeded from the themes the first time), the
+/// caller's next uncoded answer with the model's proposals, the agreement between coders and
+/// the weighted shares of the codes.
+#[utoipa::path(get, path = "/campaigns/{campaign}/diagnostic/coding", tag = "diagnostic",
+    params(("campaign" = Uuid, Path), DiagnosticParams),
+    responses((status = 200, body = CodingDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn coding(
+    State(state): State<AppState>,
+    auth: Authorized<CodeAnswers>,
+    ApiQuery(p): ApiQuery<DiagnosticParams>,
+) -> ApiResult<Json<CodingDto>> {
+    let d = load(&state, &auth, &p).await?;
+    let (key, text) = d.open_question(p.question.as_deref())?;
+    let view = coding_view(&state, &d, &key, &text, auth.user_id(), &auth.audit()).await?;
+    Ok(Json(view))
+}
+
+/// A coder's codes for one answer.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CodeAnswerBody {
+    pub questionnaire: Uuid,
+    pub question: String,
+    pub response_id: Uuid,
+    /// Code ids of the question's codebook; none: read, nothing to code.
+    pub codes: Vec<String>,
+    /// Put the answer on the reading list.
+    #[serde(default)]
+    pub flagged: bool,
+}
+
+/// Records the caller's codes for an answer (replacing theirs) and answers the coding view
+/// with the next answer.
+#[utoipa::path(post, path = "/campaigns/{campaign}/diagnostic/coding", tag = "diagnostic",
+    params(("campaign" = Uuid, Path)), request_body = CodeAnswerBody,
+    responses((status = 200, body = CodingDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn code_answer(
+    State(state): State<AppState>,
+    auth: Authorized<CodeAnswers>,
+    ApiJson(body): ApiJson<CodeAnswerBody>,
+) -> ApiResult<Json<CodingDto>> {
+    let p = DiagnosticParams {
+        questionnaire: Some(body.questionnaire),
+        ..DiagnosticParams::default()
+    };
+    let d = load(&state, &auth, &p).await?;
+    let (key, text) = d.open_question(Some(&body.question))?;
+    // The answer must be one the caller may read.
+    if !d
+        .open_answers(&key)
+        .iter()
+        .any(|(i, _)| d.responses[*i].id == body.response_id)
+    {
+        return Err(ApiError::not_found(
+            "response_not_found",
+            "no such answer to this question in your territories",
+        ));
+    }
+    let audit = auth.audit();
+    let (book, _, _) = codebook(&state, &d, &key, &audit).await?;
+    if let Some(bad) = body
+        .codes
+        .iter()
+        .find(|c| !book.codes.iter().any(|k| &k.id == *c))
+    {
+        return Err(unprocessable(
+            "unknown_code",
+            format!("codes: {bad:?} is not in the codebook of {key}"),
+        ));
+    }
+    let mut codes = body.codes.clone();
+    codes.dedup();
+    state
+        .store
+        .save_coding(
+            &audit,
+            auth.campaign.id,
+            &Coding {
+                response_id: body.response_id,
+                question: key.clone(),
+                coder: auth.user_id(),
+                codes,
+                flagged: body.flagged,
+                coded_at: OffsetDateTime::now_utc(),
+            },
+        )
+        .await?;
+    let view = coding_view(&state, &d, &key, &text, auth.user_id(), &audit).await?;
+    Ok(Json(view))
+}
+
+/// An answer flagged while coding.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadingItemDto {
+    pub response_id: Uuid,
+    pub question: String,
+    /// Word for word; masked for callers who are not analysts.
+    pub text: String,
+    /// The codes the flagging coder gave.
+    pub codes: Vec<String>,
+}
+
+/// The reading list: answers a coder flagged as worth reading in full.
+#[utoipa::path(get, path = "/campaigns/{campaign}/diagnostic/reading-list", tag = "diagnostic",
+    params(("campaign" = Uuid, Path), DiagnosticParams),
+    responses((status = 200, body = Vec<ReadingItemDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reading_list(
+    State(state): State<AppState>,
+    auth: Authorized<ReadDiagnostic>,
+    ApiQuery(p): ApiQuery<DiagnosticParams>,
+) -> ApiResult<Json<Vec<ReadingItemDto>>> {
+    let d = load(&state, &auth, &p).await?;
+    let index: HashMap<Uuid, usize> = d
+        .responses
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id, i))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for c in state.store.codings(auth.campaign.id, None).await? {
+        if !c.flagged || !seen.insert((c.response_id, c.question.clone())) {
+            continue;
+        }
+        let Some(&i) = index.get(&c.response_id) else {
+            continue;
+        };
+        if let Some(Answer::Text(t)) = d.responses[i].answers.get(&c.question) {
+            out.push(ReadingItemDto {
+                response_id: c.response_id,
+                question: c.question.clone(),
+                text: d.show(t),
+                codes: c.codes.clone(),
+            });
+        }
+    }
+    Ok(Json(out))
+}
+
+// ── report and exports ──────────────────────────────────────────────────────────────────
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0} %", x * 100.0)
+}
+
+/// A horizontal bar chart with intervals: (label, estimate, lower, upper) in 0–1, `None` for
+/// a suppressed row.
+fn bars(rows: &[(String, Option<(f64, f64, f64)>)]) -> String {
+    let (w, lw, bh) = (640.0, 240.0, 22.0);
+    let h = bh * rows.len() as f64 + 8.0;
+    let scale = w - lw - 60.0;
+    let mut s = format!("<svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\">");
+    for (i, (label, v)) in rows.iter().enumerate() {
+        let y = 4.0 + i as f64 * bh;
+        let short: String = label.chars().take(38).collect();
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\">{}</text>",
+            lw - 6.0,
+            y + 15.0,
+            esc(&short)
+        );
+        match v {
+            Some((e, lo, hi)) => {
+                let _ = write!(
+                    s,
+                    "<rect x=\"{lw}\" y=\"{}\" width=\"{:.1}\" height=\"{}\" fill=\"#3b6ea8\"/>\
+                     <line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{}\" y2=\"{}\" stroke=\"#222\" stroke-width=\"1.5\"/>\
+                     <text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{}</text>",
+                    y + 3.0,
+                    e * scale,
+                    bh - 8.0,
+                    lw + lo * scale,
+                    lw + hi * scale,
+                    y + bh / 2.0,
+                    y + bh / 2.0,
+                    lw + hi * scale + 4.0,
+                    y + 15.0,
+                    pct(*e)
+                );
+            }
+            None => {
+                let _ = write!(
+                    s,
+                    "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#777\">masqué (effectif trop faible)</text>",
+                    lw + 4.0,
+                    y + 15.0
+                );
+            }
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+const REPORT_CSS: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d1d1d;line-height:1.45}\
+h1{font-size:1.7rem}h2{margin-top:2.2rem;border-bottom:2px solid #3b6ea8}h3{margin-top:1.6rem}\
+table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}\
+td:first-child,th:first-child{text-align:left}.note{color:#555;font-size:.9rem}blockquote{margin:.4rem 0;padding:.3rem .8rem;border-left:3px solid #3b6ea8;background:#f4f7fb}\
+@media print{h2{page-break-before:always}}";
+
+async fn report_html(state: &AppState, d: &Data, scope_label: &str) -> ApiResult<String> {
+    let mut h = String::new();
+    let title = format!("Diagnostic — {}", d.info.name);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{}</title><style>{REPORT_CSS}</style></head><body>",
+        esc(&title)
+    );
+    let _ = write!(
+        h,
+        "<h1>{}</h1><p>{} — {} répondants. Pondération : <strong>{}</strong>. Cellules de moins de {} répondants masquées. \
+         Rapport produit le {}.</p>",
+        esc(&title),
+        esc(scope_label),
+        d.responses.len(),
+        esc(&d.weights.label),
+        d.min_cell,
+        OffsetDateTime::now_utc().date()
+    );
+    // The sample.
+    h.push_str("<h2>L’échantillon</h2>");
+    if !d.weights.calibrated {
+        h.push_str(
+            "<p class=\"note\">Les résultats ne sont pas pondérés : l’échantillon n’a pas été redressé sur le \
+             recensement. Ils décrivent les personnes interrogées, pas la population ; un échantillon où \
+             certains groupes sont sur-représentés (par exemple les femmes ou les plus de 60 ans) donne des \
+             résultats qui penchent de leur côté.</p>",
+        );
+    }
+    let tables = closed_tables(d, None)?;
+    let by_terr = closed_tables(d, Some("territory")).unwrap_or_default();
+    let table_html = |t: &ClosedTableDto| -> String {
+        let mut s = String::from(
+            "<table><tr><th>Réponse</th><th>Répondants</th><th>Estimation</th><th>IC 95 %</th></tr>",
+        );
+        for r in &t.rows {
+            let (e, ci) = match (r.estimate, r.lower, r.upper) {
+                (Some(e), Some(lo), Some(hi)) if t.kind == "mean" => {
+                    (format!("{e:.2}"), format!("{lo:.2} – {hi:.2}"))
+                }
+                (Some(e), Some(lo), Some(hi)) => (pct(e), format!("{} – {}", pct(lo), pct(hi))),
+                _ => ("masqué".into(), String::new()),
+            };
+            let n = if r.suppressed && r.respondents < d.min_cell {
+                format!("< {}", d.min_cell)
+            } else {
+                r.respondents.to_string()
+            };
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{n}</td><td>{e}</td><td>{ci}</td></tr>",
+                esc(&r.label)
+            );
+        }
+        s.push_str("</table>");
+        if t.kind == "shares" {
+            let rows: Vec<_> = t
+                .rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.label.clone(),
+                        match (r.estimate, r.lower, r.upper) {
+                            (Some(e), Some(lo), Some(hi)) => Some((e, lo, hi)),
+                            _ => None,
+                        },
+                    )
+                })
+                .collect();
+            s.push_str(&bars(&rows));
+        }
+        s
+    };
+    let profile_keys: Vec<&str> = d
+        .def
+        .questions
+        .iter()
+        .filter(|q| matches!(q.kind, QuestionKind::Profile { .. }))
+        .map(|q| q.key.as_str())
+        .collect();
+    for t in tables
+        .iter()
+        .filter(|t| profile_keys.contains(&t.question.as_str()))
+    {
+        let _ = write!(h, "<h3>{}</h3>{}", esc(&t.text), table_html(t));
+    }
+    // Territories.
+    h.push_str("<h2>Répondants par territoire</h2>");
+    let mut per: BTreeMap<String, usize> = BTreeMap::new();
+    for t in &d.territory {
+        *per.entry(t.clone().unwrap_or_else(|| "Non situé".into()))
+            .or_default() += 1;
+    }
+    let total = d.responses.len().max(1) as f64;
+    let terr_rows: Vec<(String, Option<(f64, f64, f64)>)> = per
+        .iter()
+        .map(|(k, n)| {
+            let s = *n as f64 / total;
+            (
+                format!(
+                    "{k} ({})",
+                    if *n < d.min_cell {
+                        format!("< {}", d.min_cell)
+                    } else {
+                        n.to_string()
+                    }
+                ),
+                (*n >= d.min_cell).then_some((s, s, s)),
+            )
+        })
+        .collect();
+    h.push_str(&bars(&terr_rows));
+    h.push_str(
+        "<p class=\"note\">Part des répondants de chaque territoire (pas de carte : les contours ne sont pas \
+         inclus dans ce fichier).</p>",
+    );
+    // Closed questions.
+    let closed_q: Vec<&ClosedTableDto> = tables
+        .iter()
+        .filter(|t| !profile_keys.contains(&t.question.as_str()))
+        .collect();
+    if !closed_q.is_empty() {
+        h.push_str("<h2>Questions fermées</h2>");
+        for t in closed_q {
+            let _ = write!(h, "<h3>{}</h3>{}", esc(&t.text), table_html(t));
+            for g in by_terr
+                .iter()
+                .filter(|g| g.question == t.question && g.group.is_some())
+            {
+                let _ = write!(
+                    h,
+                    "<h4>{} — {}</h4>{}",
+                    esc(&t.text),
+                    esc(g.group.as_deref().unwrap_or("")),
+                    table_html(g)
+                );
+            }
+        }
+    }
+    // Open questions.
+    h.push_str("<h2>Questions ouvertes : les thèmes</h2>");
+    let open: Vec<(String, String)> = d
+        .def
+        .questions
+        .iter()
+        .filter(|q| matches!(q.kind, QuestionKind::Open { .. }))
+        .map(|q| (q.key.clone(), q.text.clone()))
+        .collect();
+    for (key, text) in &open {
+        let a = themes_of(d, key, None).await?;
+        let t = themes_dto(d, key, text, &a);
+        let _ = write!(h, "<h3>{}</h3><p>{} réponses.", esc(text), t.answers);
+        if let Some(n) = &t.note {
+            let _ = write!(h, " {}</p>", esc(n));
+            continue;
+        }
+        let _ = write!(h, " {} thèmes.</p>", t.k);
+        let rows: Vec<_> = t
+            .themes
+            .iter()
+            .map(|x| {
+                (
+                    x.label.clone(),
+                    (x.share.n >= d.min_cell).then_some((
+                        x.share.estimate,
+                        x.share.lower,
+                        x.share.upper,
+                    )),
+                )
+            })
+            .collect();
+        h.push_str(&bars(&rows));
+        for x in &t.themes {
+            let _ = write!(
+                h,
+                "<h4>{} — {} (IC 95 % {} – {})</h4><p class=\"note\">Termes : {}</p>",
+                esc(&x.label),
+                pct(x.share.estimate),
+                pct(x.share.lower),
+                pct(x.share.upper),
+                esc(&x.terms.join(", "))
+            );
+            for v in x.verbatims.iter().take(3) {
+                let _ = write!(h, "<blockquote>« {} »</blockquote>", esc(&v.text));
+            }
+        }
+        // The human coding, when there is one.
+        let codings = state.store.codings(d.info.campaign_id, Some(key)).await?;
+        if !codings.is_empty() {
+            let _ = write!(
+                h,
+                "<p class=\"note\">Codage manuel : {} codages sur cette question.</p>",
+                codings.len()
+            );
+        }
+    }
+    // Method.
+    let _ = write!(
+        h,
+        "<h2>Méthode et limites</h2>\
+         <p>{METHOD}</p>\
+         <p>Les réponses ouvertes sont découpées en éléments, réduites à leurs lemmes, puis regroupées en thèmes par \
+         factorisation en matrices non négatives (NMF). Le nombre de thèmes est choisi entre 4 et 12 comme celui qui \
+         maximise la cohérence des termes (NPMI) plus la moitié de leur stabilité d’un sous-échantillon à l’autre. \
+         La part d’un thème est la part pondérée des répondants dont c’est le thème principal, avec un intervalle de \
+         Wilson sur l’effectif efficace (il ne tient pas compte du regroupement par bureau : il est un peu trop étroit).</p>\
+         <p>Les citations sont des réponses réelles, jamais réécrites ; les noms, adresses, courriels et téléphones y \
+         sont masqués sauf pour la direction de campagne. Aucune réponse n’est rattachée à une adresse ni à un enquêteur.</p>\
+         <p>Limites : l’enquête en porte-à-porte touche les personnes présentes et qui ouvrent ; {}. Les effectifs de \
+         moins de {} répondants ne sont pas publiés.</p></body></html>",
+        if d.weights.calibrated {
+            "le redressement corrige les écarts de profil observés, pas les différences d’opinion entre répondants et non-répondants d’un même profil"
+        } else {
+            "sans redressement, les écarts de profil entre l’échantillon et la population faussent les résultats"
+        },
+        d.min_cell
+    );
+    Ok(h)
+}
+
+/// The report: one self-contained HTML file (inline CSS, SVG charts, nothing fetched from the
+/// network), printable to PDF from the browser. A coordinator gets the report of their
+/// territories when at least 100 respondents are in them (403 `too_few_respondents` otherwise).
+#[utoipa::path(get, path = "/campaigns/{campaign}/diagnostic/report", tag = "diagnostic",
+    params(("campaign" = Uuid, Path), DiagnosticParams),
+    responses((status = 200, description = "text/html", content_type = "text/html", body = String), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report(
+    State(state): State<AppState>,
+    auth: Authorized<ReadDiagnostic>,
+    ApiQuery(p): ApiQuery<DiagnosticParams>,
+) -> ApiResult<Response> {
+    let d = load(&state, &auth, &p).await?;
+    if !auth.role.is_campaign_wide() && d.responses.len() < MIN_REPORT {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "too_few_respondents",
+            format!(
+                "your territories have {} respondents: a report needs at least {MIN_REPORT}",
+                d.responses.len()
+            ),
+        ));
+    }
+    let scope_label = if auth.role.is_campaign_wide() {
+        auth.campaign.name.clone()
+    } else {
+        let names: Vec<String> = auth.territories.iter().map(|t| t.name.clone()).collect();
+        format!("{} — {}", auth.campaign.name, names.join(", "))
+    };
+    let html = report_html(&state, &d, &scope_label).await?;
+    let mut resp = html.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    resp.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"diagnostic.html\""),
+    );
+    Ok(resp)
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or_else(String::new, |v| format!("{v:.4}"))
+}
+
+/// A table of the diagnostic as CSV (UTF-8 with a byte-order mark, `;`-separated): `closed`
+/// (with `by`), `themes` (with `question`, `by`) or `codes` (with `question`).
+#[utoipa::path(get, path = "/campaigns/{campaign}/diagnostic/export.csv", tag = "diagnostic",
+    params(("campaign" = Uuid, Path), DiagnosticParams),
+    responses((status = 200, description = "text/csv", content_type = "text/csv", body = String), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn export_csv(
+    State(state): State<AppState>,
+    auth: Authorized<ReadDiagnostic>,
+    ApiQuery(p): ApiQuery<DiagnosticParams>,
+) -> ApiResult<Response> {
+    let d = load(&state, &auth, &p).await?;
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    let io = |e: csv::Error| ApiError::internal(e);
+    let table = p.table.as_deref().unwrap_or("closed");
+    match table {
+        "closed" => {
+            w.write_record([
+                "question",
+                "groupe",
+                "réponse",
+                "répondants",
+                "poids",
+                "estimation",
+                "erreur_type",
+                "ic95_bas",
+                "ic95_haut",
+                "masqué",
+                "pondération",
+            ])
+            .map_err(io)?;
+            for t in closed_tables(&d, p.by.as_deref())? {
+                for r in &t.rows {
+                    w.write_record([
+                        t.question.as_str(),
+                        t.group.as_deref().unwrap_or(""),
+                        &r.label,
+                        &if r.suppressed && r.respondents < d.min_cell {
+                            format!("<{}", d.min_cell)
+                        } else {
+                            r.respondents.to_string()
+                        },
+                        &if r.suppressed {
+                            String::new()
+                        } else {
+                            format!("{:.2}", r.weighted)
+                        },
+                        &opt(r.estimate),
+                        &opt(r.standard_error),
+                        &opt(r.lower),
+                        &opt(r.upper),
+                        if r.suppressed { "oui" } else { "non" },
+                        &d.weights.label,
+                    ])
+                    .map_err(io)?;
+                }
+            }
+        }
+        "themes" => {
+            let (key, text) = d.open_question(p.question.as_deref())?;
+            let a = themes_of(&d, &key, p.by.as_deref()).await?;
+            let t = themes_dto(&d, &key, &text, &a);
+            w.write_record([
+                "question",
+                "thème",
+                "libellé",
+                "termes",
+                "groupe",
+                "répondants",
+                "part",
+                "ic95_bas",
+                "ic95_haut",
+                "pondération",
+            ])
+            .map_err(io)?;
+            for x in &t.themes {
+                let terms = x.terms.join(", ");
+                w.write_record([
+                    key.as_str(),
+                    &x.code,
+                    &x.label,
+                    &terms,
+                    "",
+                    &x.share.n.to_string(),
+                    &format!("{:.4}", x.share.estimate),
+                    &format!("{:.4}", x.share.lower),
+                    &format!("{:.4}", x.share.upper),
+                    &d.weights.label,
+                ])
+                .map_err(io)?;
+                for g in &x.groups {
+                    let s = g.share.as_ref();
+                    w.write_record([
+                        key.as_str(),
+                        &x.code,
+                        &x.label,
+                        &terms,
+                        &g.group,
+                        &if g.suppressed {
+                            format!("<{}", d.min_cell)
+                        } else {
+                            g.n.to_string()
+                        },
+                        &opt(s.map(|s| s.estimate)),
+                        &opt(s.map(|s| s.lower)),
+                        &opt(s.map(|s| s.upper)),
+                        &d.weights.label,
+                    ])
+                    .map_err(io)?;
+                }
+            }
+        }
+        "codes" => {
+            let (key, text) = d.open_question(p.question.as_deref())?;
+            let v = coding_view(&state, &d, &key, &text, auth.user_id(), &auth.audit()).await?;
+            w.write_record([
+                "question",
+                "code",
+                "libellé",
+                "répondants",
+                "part",
+                "ic95_bas",
+                "ic95_haut",
+                "pondération",
+            ])
+            .map_err(io)?;
+            for s in &v.shares {
+                w.write_record([
+                    key.as_str(),
+                    &s.code,
+                    &s.label,
+                    &s.share.count.to_string(),
+                    &format!("{:.4}", s.share.estimate),
+                    &format!("{:.4}", s.share.lower),
+                    &format!("{:.4}", s.share.upper),
+                    &d.weights.label,
+                ])
+                .map_err(io)?;
+            }
+        }
+        other => {
+            return Err(unprocessable(
+                "invalid_table",
+                format!("table: {other:?} is not closed, themes or codes"),
+            ));
+        }
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut body = "\u{feff}".as_bytes().to_vec();
+    body.extend(bytes);
+    let mut resp = body.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    resp.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"diagnostic.csv\""),
+    );
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_escape_labels_and_hide_suppressed_rows() {
+        let svg = bars(&[
+            ("<b>".into(), Some((0.5, 0.4, 0.6))),
+            ("petit".into(), None),
+        ]);
+        assert!(svg.contains("&lt;b&gt;"));
+        assert!(!svg.contains("<b>"));
+        assert!(svg.contains("50 %"));
+        assert!(svg.contains("masqué"));
+        assert_eq!(svg.matches("<rect").count(), 1);
+    }
+}
