@@ -74,6 +74,7 @@ pub struct DemoSeed {
     pub turfs: super::demo_turfs::DemoTurfs,
     /// The accepted survey plan (issue 8).
     pub plan: terrain_store::SurveyPlan,
+    pub responses: super::demo_responses::DemoResponses,
 }
 
 /// Fills an empty store with the demo campaign and accounts.
@@ -194,8 +195,19 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
     let q = store
         .create_questionnaire(&audit, campaign.id, gm.name(), &gm.questionnaire())
         .await?;
-    store.publish_draft(&audit, campaign.id, q.id).await?;
-    // Weights for the responses seeded above (none without them): issue 8.
+    let version = store.publish_draft(&audit, campaign.id, q.id).await?;
+    // Its respondents, for the diagnostic (issue 9).
+    let responses = super::demo_responses::seed(
+        store,
+        campaign.id,
+        version.id,
+        walker18.context("the demo walker")?,
+        id_of("coord19@terrain.demo").await?,
+        director.context("the demo director")?,
+    )
+    .await
+    .context("seeding the demo's responses")?;
+    // Weights for the responses seeded above: issue 8.
     super::demo_survey::weigh_responses(store, &audit, &campaign, q.id).await?;
     Ok(DemoSeed {
         campaign,
@@ -203,6 +215,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
         paris,
         turfs,
         plan,
+        responses,
     })
 }
 
@@ -259,6 +272,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .iter()
             .filter_map(|a| a.interviews)
             .sum::<u32>()
+    );
+    println!(
+        "  responses:  {} synthetic respondents in {} bureaux, open answers from real ones (Grand Débat 2019)",
+        seed.responses.responses, seed.responses.bureaux
     );
     println!();
     println!("  Sign in with one of these accounts (password: {DEMO_PASSWORD}):");

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};
-use terrain_model::questionnaire::{Definition, ProfileField, QuestionKind};
+use terrain_model::questionnaire::{Definition, NO_ANSWER, ProfileField, QuestionKind};
 use terrain_model::{Answer, CampaignId, TerritoryId, TerritoryKind};
 use terrain_stats::estimates::{Design, Estimate, weighted_frequencies, weighted_mean};
 use terrain_store::{Coding, QuestionnaireInfo, Scope, StoredResponse, TerritoryQuery};
@@ -470,7 +470,12 @@ fn closed_variables(d: &Data) -> Vec<(String, String, Closed)> {
                     .collect(),
             ),
             QuestionKind::Profile { field } if !field.codes().is_empty() => {
-                let codes = field.codes();
+                // "Does not wish to answer" is stored as no answer: not a category.
+                let codes: Vec<&(&str, &str)> = field
+                    .codes()
+                    .iter()
+                    .filter(|(c, _)| *c != NO_ANSWER)
+                    .collect();
                 let get = |r: &StoredResponse| match field {
                     ProfileField::Sex => r.profile.sex.clone(),
                     ProfileField::AgeBand => r.profile.age_band.clone(),
@@ -610,7 +615,10 @@ struct Analysed {
     rows: Vec<usize>,
 }
 
-type Cache = Mutex<HashMap<String, Arc<Analysed>>>;
+/// One analysis per key, computed once: concurrent requests for the same key wait for the
+/// first one instead of starting their own.
+type Cell = Arc<tokio::sync::OnceCell<Arc<Analysed>>>;
+type Cache = Mutex<HashMap<String, Cell>>;
 
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
@@ -633,50 +641,55 @@ async fn themes_of(d: &Data, question: &str, by: Option<&str>) -> ApiResult<Arc<
         d.weights.label,
         d.min_cell,
     );
-    if let Some(hit) = cache().lock().map_err(ApiError::internal)?.get(&key) {
-        return Ok(hit.clone());
-    }
-    let texts: Vec<String> = answers.iter().map(|(_, t)| t.to_string()).collect();
-    let rows: Vec<usize> = answers.iter().map(|(i, _)| *i).collect();
-    let weights: Vec<f64> = rows.iter().map(|&i| d.weights.values[i]).collect();
-    let groups = d
-        .groups(by)?
-        .map(|(g, _)| rows.iter().map(|&i| g[i].clone()).collect::<Vec<_>>());
-    let options = ThemeOptions {
-        min_group_size: d.min_cell,
-        // Masked at display time, for the callers who must not read names.
-        mask_examples: false,
-        threads: 1,
-        ..ThemeOptions::default()
+    let cell: Cell = {
+        let mut c = cache().lock().map_err(ApiError::internal)?;
+        if c.len() > 64 {
+            c.retain(|_, v| v.initialized());
+            if c.len() > 64 {
+                c.clear();
+            }
+        }
+        c.entry(key).or_default().clone()
     };
-    let result = tokio::task::spawn_blocking(move || {
-        analyse(&texts, Some(&weights), groups.as_deref(), &options)
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    let analysed = match result {
-        Ok(a) => Analysed {
-            analysis: Some(a),
-            note: None,
-            rows,
-        },
-        Err(TextError::TooFewAnswers { .. }) => Analysed {
-            analysis: None,
-            note: Some(format!(
-                "Trop peu de réponses ({}) pour dégager des thèmes.",
-                rows.len()
-            )),
-            rows,
-        },
-        Err(e) => return Err(ApiError::internal(e)),
-    };
-    let analysed = Arc::new(analysed);
-    let mut c = cache().lock().map_err(ApiError::internal)?;
-    if c.len() > 64 {
-        c.clear();
-    }
-    c.insert(key, analysed.clone());
-    Ok(analysed)
+    let analysed = cell
+        .get_or_try_init(|| async {
+            let texts: Vec<String> = answers.iter().map(|(_, t)| t.to_string()).collect();
+            let rows: Vec<usize> = answers.iter().map(|(i, _)| *i).collect();
+            let weights: Vec<f64> = rows.iter().map(|&i| d.weights.values[i]).collect();
+            let groups = d
+                .groups(by)?
+                .map(|(g, _)| rows.iter().map(|&i| g[i].clone()).collect::<Vec<_>>());
+            let options = ThemeOptions {
+                min_group_size: d.min_cell,
+                // Masked at display time, for the callers who must not read names.
+                mask_examples: false,
+                threads: 1,
+                ..ThemeOptions::default()
+            };
+            let result = tokio::task::spawn_blocking(move || {
+                analyse(&texts, Some(&weights), groups.as_deref(), &options)
+            })
+            .await
+            .map_err(ApiError::internal)?;
+            Ok::<_, ApiError>(Arc::new(match result {
+                Ok(a) => Analysed {
+                    analysis: Some(a),
+                    note: None,
+                    rows,
+                },
+                Err(TextError::TooFewAnswers { .. }) => Analysed {
+                    analysis: None,
+                    note: Some(format!(
+                        "Trop peu de réponses ({}) pour dégager des thèmes.",
+                        rows.len()
+                    )),
+                    rows,
+                },
+                Err(e) => return Err(ApiError::internal(e)),
+            }))
+        })
+        .await?;
+    Ok(analysed.clone())
 }
 
 /// A weighted share with its interval.
