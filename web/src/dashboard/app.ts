@@ -23,9 +23,10 @@ import { TurfsPage } from './turfs';
 import { Questionnaires } from './questionnaires';
 import { FieldProgress } from './field';
 import { QuotasPage, WeightingPage } from './quotas';
+import { Diagnostic } from './diagnostic';
 
 const PAGES: Page[] = [
-  'overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'turfs', 'questionnaires', 'field', 'team', 'invites',
+  'overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'turfs', 'questionnaires', 'field', 'diagnostic', 'team', 'invites',
   'volunteers', 'trainings', 'sorties', 'imports', 'audit',
 ];
 /** Pages reached from another page, not from the navigation. */
@@ -184,6 +185,9 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       break;
     case 'field':
       content = html`<${FieldProgress} mine=${mine} />`;
+      break;
+    case 'diagnostic':
+      content = html`<${Diagnostic} mine=${mine} />`;
       break;
     case 'quotas':
       content = html`<${QuotasPage} mine=${mine} />`;

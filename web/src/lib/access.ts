@@ -6,12 +6,13 @@ export type Page =
   | 'overview' | 'territories' | 'map' | 'targeting' | 'experiment' | 'survey' | 'team' | 'invites' | 'imports' | 'audit'
   | 'volunteers' | 'trainings' | 'sorties' | 'turfs'
   | 'questionnaires' | 'field'
-  | 'quotas' | 'weighting';
+  | 'quotas' | 'weighting'
+  | 'diagnostic';
 
 const PAGES_BY_ROLE: Record<Role, Page[]> = {
-  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field'],
-  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field'],
-  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'quotas', 'team', 'invites', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field'],
+  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field', 'diagnostic'],
+  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field', 'diagnostic'],
+  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'quotas', 'team', 'invites', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field', 'diagnostic'],
   trainer: ['overview', 'territories', 'map', 'quotas', 'team', 'invites', 'volunteers', 'trainings', 'turfs', 'questionnaires', 'field'],
   walker: ['overview', 'territories', 'map'],
 };

@@ -1,0 +1,251 @@
+// The diagnostic (issue 9), for the direction and coordinators: the closed questions with
+// their intervals, the themes of the open answers with their verbatims, the human coding
+// (digits pick codes, Enter saves and goes to the next answer), the reading list, and the
+// report to download.
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { MyCampaign } from '../lib/api';
+import { fieldApi } from '../lib/field-api';
+import { diagnosticApi, type Coding, type EstimateRow, type Share } from '../lib/diagnostic-api';
+import { useAsync } from '../lib/hooks';
+import { formatNumber, formatPercent, t } from '../i18n';
+import type { MessageKey } from '../i18n/fr';
+
+type Tab = 'closed' | 'themes' | 'coding' | 'reading';
+const TABS: Tab[] = ['closed', 'themes', 'coding', 'reading'];
+
+export function Diagnostic({ mine }: { mine: MyCampaign }) {
+  const c = mine.campaign.id;
+  const questionnaires = useAsync(() => fieldApi.questionnaires(c), [c]);
+  const published = (questionnaires.data ?? []).filter((q) => q.versions.some((v) => v.status !== 'draft'));
+  const [chosen, setChosen] = useState('');
+  const q = chosen || published[0]?.id || '';
+  const [tab, setTab] = useState<Tab>('closed');
+  const [question, setQuestion] = useState('');
+  return html`<section class="diagnostic">
+    <div class="title-row">
+      <h1>${t('diag.title')}</h1>
+      ${published.length > 1 && html`<select aria-label=${t('diag.questionnaire')} value=${q}
+        onChange=${(e: Event) => setChosen((e.target as HTMLSelectElement).value)}>
+        ${published.map((x) => html`<option value=${x.id}>${x.name}</option>`)}
+      </select>`}
+      ${q && html`<a class="button" data-testid="report" href=${diagnosticApi.reportUrl(c, q)} download="diagnostic.html">${t('diag.report')}</a>`}
+    </div>
+    ${questionnaires.error && html`<p class="error">${questionnaires.error.message}</p>`}
+    ${questionnaires.data && !q && html`<p class="muted">${t('diag.none')}</p>`}
+    ${q && html`
+      <div class="tabs" role="tablist">
+        ${TABS.map((x) => html`<button type="button" role="tab" aria-selected=${tab === x} class=${tab === x ? 'active' : ''}
+          data-testid=${`tab-${x}`} onClick=${() => setTab(x)}>${t(`diag.tab.${x}` as MessageKey)}</button>`)}
+      </div>
+      ${tab === 'closed' && html`<${ClosedView} c=${c} q=${q} />`}
+      ${tab === 'themes' && html`<${ThemesView} c=${c} q=${q} question=${question} setQuestion=${setQuestion} />`}
+      ${tab === 'coding' && html`<${CodingView} c=${c} q=${q} question=${question} setQuestion=${setQuestion} />`}
+      ${tab === 'reading' && html`<${ReadingView} c=${c} q=${q} />`}`}
+  </section>`;
+}
+
+function WeightNote({ label, calibrated }: { label: string; calibrated: boolean }) {
+  return html`<span class=${`badge ${calibrated ? 'ok' : 'warn'}`} data-testid="weighting">${label}</span>`;
+}
+
+function interval(lo: number | null, hi: number | null, mean: boolean) {
+  if (lo === null || hi === null) return '';
+  return mean ? `${lo.toFixed(1)} – ${hi.toFixed(1)}` : `${formatPercent(lo, 0)} – ${formatPercent(hi, 0)}`;
+}
+
+function EstimateBar({ e, lo, hi }: { e: number; lo: number; hi: number }) {
+  return html`<span class="ci-bar" title=${`${formatPercent(lo, 0)} – ${formatPercent(hi, 0)}`}>
+    <span class="fill" style=${{ width: `${(100 * e).toFixed(1)}%` }}></span>
+    <span class="ci" style=${{ left: `${(100 * lo).toFixed(1)}%`, width: `${(100 * (hi - lo)).toFixed(1)}%` }}></span>
+  </span>`;
+}
+
+function Row({ r, mean, min }: { r: EstimateRow; mean: boolean; min: number }) {
+  return html`<tr class=${r.suppressed ? 'suppressed' : ''}>
+    <td>${r.label}</td>
+    <td data-label=${t('diag.n')}>${r.suppressed && r.respondents < min ? `< ${min}` : formatNumber(r.respondents)}</td>
+    <td data-label=${t('diag.estimate')}>${r.estimate === null ? t('diag.suppressed') : mean ? r.estimate.toFixed(2) : formatPercent(r.estimate, 0)}</td>
+    <td data-label=${t('diag.ci')}>${interval(r.lower, r.upper, mean)}</td>
+    <td class="wide">${!mean && r.estimate !== null && r.lower !== null && r.upper !== null
+      ? html`<${EstimateBar} e=${r.estimate} lo=${r.lower} hi=${r.upper} />` : ''}</td>
+  </tr>`;
+}
+
+function ClosedView({ c, q }: { c: string; q: string }) {
+  const [by, setBy] = useState('');
+  const data = useAsync(() => diagnosticApi.closed(c, q, by || undefined), [c, q, by]);
+  const d = data.data;
+  return html`<div>
+    <div class="toolbar">
+      <label>${t('diag.by')} <select value=${by} data-testid="by" onChange=${(e: Event) => setBy((e.target as HTMLSelectElement).value)}>
+        <option value="">${t('diag.by.none')}</option>
+        ${['sex', 'age_band', 'occupation', 'territory'].map((b) => html`<option value=${b}>${t(`diag.by.${b}` as MessageKey)}</option>`)}
+      </select></label>
+      <a href=${diagnosticApi.csvUrl(c, q, 'closed', { by: by || undefined })} download>${t('diag.csv')}</a>
+    </div>
+    ${data.error && html`<p class="error">${data.error.message}</p>`}
+    ${data.loading && !d && html`<p class="muted">${t('common.loading')}</p>`}
+    ${d && html`
+      <p class="muted small">${t('diag.respondents', { n: formatNumber(d.respondents) })} · <${WeightNote} ...${d.weighting} /> ·
+        ${t('diag.minCell', { n: d.min_cell })}</p>
+      ${d.tables.map((tb) => html`<div class="card" data-testid="closed-table">
+        <h3>${tb.text}${tb.group ? html` — <span class="muted">${tb.group}</span>` : ''}</h3>
+        <table class="table estimates">
+          <thead><tr><th></th><th>${t('diag.n')}</th><th>${tb.kind === 'mean' ? t('diag.mean') : t('diag.share')}</th><th>${t('diag.ci')}</th><th></th></tr></thead>
+          <tbody>${tb.rows.map((r) => html`<${Row} r=${r} mean=${tb.kind === 'mean'} min=${d.min_cell} />`)}</tbody>
+        </table>
+      </div>`)}
+      <p class="muted small">${d.method}</p>`}
+  </div>`;
+}
+
+function QuestionPicker({ options, value, onChange }: { options: { key: string; text: string }[]; value: string; onChange: (v: string) => void }) {
+  return html`<label>${t('diag.question')} <select data-testid="question" value=${value} onChange=${(e: Event) => onChange((e.target as HTMLSelectElement).value)}>
+    ${options.map((o) => html`<option value=${o.key}>${o.text}</option>`)}
+  </select></label>`;
+}
+
+function shareText(s: Share) {
+  return `${formatPercent(s.estimate, 0)} (${formatPercent(s.lower, 0)} – ${formatPercent(s.upper, 0)})`;
+}
+
+function ThemesView({ c, q, question, setQuestion }: { c: string; q: string; question: string; setQuestion: (v: string) => void }) {
+  const data = useAsync(() => diagnosticApi.themes(c, q, question || undefined), [c, q, question]);
+  const d = data.data;
+  return html`<div>
+    <div class="toolbar">
+      ${d && html`<${QuestionPicker} options=${d.open_questions} value=${d.question} onChange=${setQuestion} />`}
+      ${d && html`<a href=${diagnosticApi.csvUrl(c, q, 'themes', { question: d.question })} download>${t('diag.csv')}</a>`}
+    </div>
+    ${data.error && html`<p class="error">${data.error.message}</p>`}
+    ${data.loading && html`<p class="muted">${t('diag.analysing')}</p>`}
+    ${d && !data.loading && html`
+      <p class="muted small">${t('diag.answers', { n: formatNumber(d.answers), total: formatNumber(d.respondents) })} · <${WeightNote} ...${d.weighting} />
+        ${d.k ? html` · ${t('diag.k', { k: d.k })}` : ''}${d.masked ? html` · ${t('diag.masked')}` : ''}</p>
+      ${d.note && html`<p class="muted">${d.note}</p>`}
+      <div class="themes" data-testid="themes">
+        ${d.themes.map((th) => html`<article class="card theme" data-testid="theme">
+          <header>
+            <h3>${th.label}</h3>
+            <span class="share" title=${t('diag.ci')}>${shareText(th.share)}</span>
+          </header>
+          <${EstimateBar} e=${th.share.estimate} lo=${th.share.lower} hi=${th.share.upper} />
+          <p class="muted small">${t('diag.terms')} : ${th.terms.join(', ')}</p>
+          <p class="muted small">${t('diag.mentions', { s: shareText(th.mention_share) })}</p>
+          ${th.verbatims.slice(0, 3).map((v) => html`<blockquote>« ${v.text} »</blockquote>`)}
+        </article>`)}
+      </div>
+      ${d.k_chosen_by && html`<p class="muted small">${t('diag.kChosen')} ${d.k_chosen_by}</p>`}`}
+  </div>`;
+}
+
+function CodingView({ c, q, question, setQuestion }: { c: string; q: string; question: string; setQuestion: (v: string) => void }) {
+  const themes = useAsync(() => diagnosticApi.themes(c, q, question || undefined), [c, q, question]);
+  const [view, setView] = useState<Coding | null>(null);
+  const [error, setError] = useState('');
+  const [picked, setPicked] = useState<string[]>([]);
+  const [flagged, setFlagged] = useState(false);
+  const [saving, setSaving] = useState(false);
+  const key = themes.data?.question ?? question;
+  useEffect(() => {
+    if (!key) return;
+    setView(null);
+    diagnosticApi.coding(c, q, key).then(setView, (e: Error) => setError(e.message));
+  }, [c, q, key]);
+  // The model proposes (the proposed codes are marked), the coder decides: nothing is picked
+  // for them.
+  useEffect(() => {
+    setPicked([]);
+    setFlagged(false);
+  }, [view?.next?.response_id]);
+  const save = async () => {
+    if (!view?.next || saving) return;
+    setSaving(true);
+    try {
+      setView(await diagnosticApi.code(c, { questionnaire: q, question: view.question, response_id: view.next.response_id, codes: picked, flagged }));
+      setError('');
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+  const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (target && ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)) return;
+      if (!view?.next) return;
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        void save();
+        return;
+      }
+      if (e.key === '!') {
+        setFlagged((f) => !f);
+        return;
+      }
+      const code = view.codebook.find((k) => k.key !== null && k.key.toLowerCase() === e.key.toLowerCase());
+      if (code) {
+        e.preventDefault();
+        toggle(code.id);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+  const v = view;
+  return html`<div class="coding">
+    <div class="toolbar">
+      ${themes.data && html`<${QuestionPicker} options=${themes.data.open_questions} value=${themes.data.question} onChange=${setQuestion} />`}
+      ${v && html`<span class="muted small" data-testid="coded-by-me">${t('diag.codedByMe', { n: formatNumber(v.coded_by_me), total: formatNumber(v.answers) })}</span>`}
+      ${v && html`<a href=${diagnosticApi.csvUrl(c, q, 'codes', { question: v.question })} download>${t('diag.csv')}</a>`}
+    </div>
+    ${error && html`<p class="error">${error}</p>`}
+    ${!v && !error && html`<p class="muted">${t('diag.analysing')}</p>`}
+    ${v && html`<div class="coding-grid">
+      <div class="card answer-card">
+        ${v.next
+          ? html`<p class="answer" data-testid="answer">${v.next.text}</p>
+            <ul class="codebook" data-testid="codebook">
+              ${v.codebook.map((k) => {
+                const proposed = v.next?.proposals.some((p) => p.code === k.id);
+                return html`<li>
+                  <button type="button" class=${`code ${picked.includes(k.id) ? 'picked' : ''} ${proposed ? 'proposed' : ''}`}
+                    aria-pressed=${picked.includes(k.id)} onClick=${() => toggle(k.id)} title=${k.description ?? ''}>
+                    ${k.key && html`<kbd>${k.key}</kbd>`} ${k.label}${proposed ? html` <span class="muted small">(${t('diag.proposed')})</span>` : ''}
+                  </button></li>`;
+              })}
+            </ul>
+            <div class="actions">
+              <label><input type="checkbox" checked=${flagged} onChange=${() => setFlagged(!flagged)} /> ${t('diag.flag')} <kbd>!</kbd></label>
+              <button type="button" class="primary" data-testid="save-code" disabled=${saving} onClick=${save}>${t('diag.save')} <kbd>⏎</kbd></button>
+            </div>
+            <p class="muted small">${t('diag.keys')}${v.masked ? ` ${t('diag.masked')}` : ''}</p>`
+          : html`<p data-testid="all-coded">${t('diag.allCoded')}</p>`}
+      </div>
+      <div class="card">
+        <h3>${t('diag.agreement')}</h3>
+        ${v.kappa
+          ? html`<p data-testid="kappa">κ = ${v.kappa.kappa.toFixed(2)} (${v.kappa.lower.toFixed(2)} – ${v.kappa.upper.toFixed(2)}), ${t('diag.doubleCoded', { n: v.kappa.n })}</p>`
+          : html`<p class="muted small">${t('diag.noKappa', { n: v.double_coded })}</p>`}
+        <h3>${t('diag.codeShares')}</h3>
+        ${v.shares.length === 0
+          ? html`<p class="muted small">${t('diag.noShares', { n: v.coded, min: 10 })}</p>`
+          : html`<ul class="plain">${v.shares.map((s) => html`<li>${s.label} : ${shareText(s.share)}</li>`)}</ul>`}
+      </div>
+    </div>`}
+  </div>`;
+}
+
+function ReadingView({ c, q }: { c: string; q: string }) {
+  const list = useAsync(() => diagnosticApi.readingList(c, q), [c, q]);
+  return html`<div>
+    <p class="muted small">${t('diag.readingIntro')}</p>
+    ${list.error && html`<p class="error">${list.error.message}</p>`}
+    ${list.data && list.data.length === 0 && html`<p class="muted">${t('diag.readingEmpty')}</p>`}
+    ${list.data?.map((r) => html`<blockquote class="card" data-testid="reading-item"><p>« ${r.text} »</p>
+      <p class="muted small">${r.question}${r.codes.length ? ` · ${r.codes.join(', ')}` : ''}</p></blockquote>`)}
+  </div>`;
+}
