@@ -38,9 +38,11 @@ test('the director reads the themes, codes five answers with the keyboard and do
 
   // The themes of the first open question the demo's respondents answered.
   await page.getByTestId('tab-themes').click();
-  await page.getByTestId('question').selectOption('ce_qui_ne_marche_pas');
   await page.getByTestId('theme').first().waitFor({ timeout: 60_000 });
-  const themes = await page.getByTestId('theme').count();
+  await page.getByTestId('question').selectOption('vie_quotidienne');
+  const list = page.locator('[data-testid="themes"][data-question="vie_quotidienne"]');
+  await list.getByTestId('theme').first().waitFor({ timeout: 60_000 });
+  const themes = await list.getByTestId('theme').count();
   assert.ok(themes >= 4, `themes: ${themes}`);
   assert.ok((await page.locator('.theme blockquote').count()) >= themes, 'each theme quotes real answers');
   await shot(page, 'dashboard-diagnostic-themes-desktop');

@@ -124,7 +124,7 @@ function ThemesView({ c, q, question, setQuestion }: { c: string; q: string; que
       <p class="muted small">${t('diag.answers', { n: formatNumber(d.answers), total: formatNumber(d.respondents) })} · <${WeightNote} ...${d.weighting} />
         ${d.k ? html` · ${t('diag.k', { k: d.k })}` : ''}${d.masked ? html` · ${t('diag.masked')}` : ''}</p>
       ${d.note && html`<p class="muted">${d.note}</p>`}
-      <div class="themes" data-testid="themes">
+      <div class="themes" data-testid="themes" data-question=${d.question}>
         ${d.themes.map((th) => html`<article class="card theme" data-testid="theme">
           <header>
             <h3>${th.label}</h3>
@@ -219,8 +219,8 @@ function CodingView({ c, q, question, setQuestion }: { c: string; q: string; que
               })}
             </ul>
             <div class="actions">
-              <label><input type="checkbox" checked=${flagged} onChange=${() => setFlagged(!flagged)} /> ${t('diag.flag')} <kbd>!</kbd></label>
-              <button type="button" class="primary" data-testid="save-code" disabled=${saving} onClick=${save}>${t('diag.save')} <kbd>⏎</kbd></button>
+              <label class="flag-label"><input type="checkbox" checked=${flagged} onChange=${() => setFlagged(!flagged)} /> ${t('diag.flag')} <kbd>!</kbd></label>
+              <button type="button" class="primary" data-testid="save-code" disabled=${saving} onClick=${save}>${t('diag.save')} <kbd>${t('diag.enterKey')}</kbd></button>
             </div>
             <p class="muted small">${t('diag.keys')}${v.masked ? ` ${t('diag.masked')}` : ''}</p>`
           : html`<p data-testid="all-coded">${t('diag.allCoded')}</p>`}

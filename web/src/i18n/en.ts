@@ -142,5 +142,6 @@ export const en: Partial<Record<MessageKey, string>> = {
   'diag.codeShares': 'Share of each code',
   'diag.noShares': '{n} answers coded: shares show from {min} per code.',
   'diag.readingIntro': 'Answers coders flagged as worth reading in full.',
+  'diag.enterKey': 'Enter',
   'diag.readingEmpty': 'No answer flagged yet.',
 };

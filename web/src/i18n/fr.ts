@@ -912,6 +912,7 @@ export const fr = {
   'diag.codeShares': 'Part de chaque code',
   'diag.noShares': '{n} réponses codées : les parts s’affichent à partir de {min} par code.',
   'diag.readingIntro': 'Les réponses que les codeurs ont signalées comme à lire en entier.',
+  'diag.enterKey': 'Entrée',
   'diag.readingEmpty': 'Aucune réponse signalée pour l’instant.',
 } as const;
 

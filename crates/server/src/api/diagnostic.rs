@@ -235,6 +235,9 @@ async fn load_in(
     })
 }
 
+/// A breakdown: the group of each respondent (`None`: unknown), and the groups in order.
+type Breakdown = (Vec<Option<String>>, Vec<String>);
+
 impl Data {
     fn design(&self) -> Design<'_> {
         Design {
@@ -253,7 +256,7 @@ impl Data {
     }
 
     /// The group of each respondent for a breakdown, with the groups' labels in order.
-    fn groups(&self, by: Option<&str>) -> ApiResult<Option<(Vec<Option<String>>, Vec<String>)>> {
+    fn groups(&self, by: Option<&str>) -> ApiResult<Option<Breakdown>> {
         let Some(by) = by else { return Ok(None) };
         let profile = |field: ProfileField, get: fn(&StoredResponse) -> Option<&String>| {
             let label = |v: &str| {
@@ -1297,9 +1300,12 @@ fn pct(x: f64) -> String {
     format!("{:.0} %", x * 100.0)
 }
 
+/// A bar of a chart: its label, and (estimate, lower, upper) in 0–1 or `None` when suppressed.
+type BarRow = (String, Option<(f64, f64, f64)>);
+
 /// A horizontal bar chart with intervals: (label, estimate, lower, upper) in 0–1, `None` for
 /// a suppressed row.
-fn bars(rows: &[(String, Option<(f64, f64, f64)>)]) -> String {
+fn bars(rows: &[BarRow]) -> String {
     let (w, lw, bh) = (640.0, 240.0, 22.0);
     let h = bh * rows.len() as f64 + 8.0;
     let scale = w - lw - 60.0;
@@ -1447,7 +1453,7 @@ async fn report_html(state: &AppState, d: &Data, scope_label: &str) -> ApiResult
             .or_default() += 1;
     }
     let total = d.responses.len().max(1) as f64;
-    let terr_rows: Vec<(String, Option<(f64, f64, f64)>)> = per
+    let terr_rows: Vec<BarRow> = per
         .iter()
         .map(|(k, n)| {
             let s = *n as f64 / total;
