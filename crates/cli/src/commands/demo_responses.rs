@@ -312,7 +312,7 @@ mod tests {
     fn every_question_gets_real_sentences_and_the_generator_is_seeded() {
         let pool = routed();
         for (q, _, _) in ROUTES {
-            assert!(pool[q].len() >= 100, "{q}: {}", pool[q].len());
+            assert!(pool[q].len() >= 50, "{q}: {}", pool[q].len());
             // Sentences are taken whole from the file.
             assert!(pool[q].iter().all(|s| PHRASES.contains(s)));
         }
