@@ -2,8 +2,8 @@
 
 pub mod admin;
 pub mod demo;
-pub mod demo_survey;
 pub mod demo_responses;
+pub mod demo_survey;
 pub mod demo_turfs;
 pub mod demo_volunteers;
 pub mod geo_text;
