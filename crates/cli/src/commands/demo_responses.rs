@@ -238,7 +238,14 @@ pub async fn seed(
                 let age = rng.pick(&AGE);
                 answers.insert("sexe".into(), Answer::Text(rng.pick(&SEX).into()));
                 answers.insert("age".into(), Answer::Text(age.into()));
-                let work = if age == "65+" && rng.unit() < 0.9 {
+                // Retired people are mostly over 65, some 50–64 (so that weighting on age and
+                // occupation can reach both margins).
+                let retired = match age {
+                    "65+" => 0.85,
+                    "50-64" => 0.25,
+                    _ => 0.0,
+                };
+                let work = if rng.unit() < retired {
                     "7"
                 } else {
                     rng.pick(&WORK)
