@@ -16,7 +16,7 @@ macro_rules! diagnostic_store {
             async fn save_codebook(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
                                    questionnaire: uuid::Uuid, question: &str, codes: &serde_json::Value)
                 -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO codebooks (campaign_id, questionnaire_id, question, codes, updated_at) \
                              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (campaign_id, questionnaire_id, question) \
                              DO UPDATE SET codes = excluded.codes, updated_at = excluded.updated_at")
@@ -35,7 +35,7 @@ macro_rules! diagnostic_store {
 
             async fn save_coding(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
                                  coding: &$crate::diagnostic::Coding) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO codings (campaign_id, response_id, question, coder_id, codes, flagged, coded_at) \
                              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (campaign_id, response_id, question, coder_id) \
                              DO UPDATE SET codes = excluded.codes, flagged = excluded.flagged, coded_at = excluded.coded_at")
