@@ -33,7 +33,8 @@ test('the director reads the themes, codes five answers with the keyboard and do
   await page.getByRole('navigation', { name: 'Navigation' }).getByRole('link', { name: 'Diagnostic' }).click();
   await page.getByRole('heading', { name: 'Diagnostic' }).waitFor();
   await page.getByTestId('closed-table').first().waitFor();
-  assert.match(await page.getByTestId('weighting').first().innerText(), /non pondéré/);
+  // The demo's responses were weighted at seeding (issue 8): the figures say so.
+  assert.match(await page.getByTestId('weighting').first().innerText(), /pondéré \(raking, redressement du \d\d\/\d\d\/\d{4}\)/);
   await shot(page, 'dashboard-diagnostic-closed-desktop');
 
   // The themes of the first open question the demo's respondents answered.
@@ -73,7 +74,7 @@ test('the director reads the themes, codes five answers with the keyboard and do
   const html = readFileSync(await download.path(), 'utf8');
   assert.ok(html.startsWith('<!DOCTYPE html>'));
   assert.ok(html.includes('<svg'), 'charts are inline SVG');
-  assert.ok(html.includes('non pondéré'));
+  assert.ok(html.includes('pondéré (raking'), 'the report says how it is weighted');
   assert.ok(html.includes('Méthode et limites'));
   for (const bad of [/\b(src|href)\s*=\s*["']?\s*(https?:)?\/\//i, /<script/i, /<link/i, /url\(\s*["']?https?:/i, /@import/i]) {
     assert.doesNotMatch(html, bad, 'the report is self-contained');

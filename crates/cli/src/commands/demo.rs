@@ -201,6 +201,12 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
         store,
         campaign.id,
         version.id,
+        &plan
+            .fields
+            .areas
+            .iter()
+            .map(|a| a.territory_id)
+            .collect::<Vec<_>>(),
         walker18.context("the demo walker")?,
         id_of("coord19@terrain.demo").await?,
         director.context("the demo director")?,

@@ -3,8 +3,9 @@
 //! the 18th there, the coordinator of the 19th there, the director elsewhere), so that the
 //! diagnostic has something to analyse.
 //!
-//! * Where: 25 bureaux of the 18th, 15 of the 19th and 5 in each of the 5th, 11th, 15th and
-//!   20th (drawn with a fixed seed), 30 respondents each (1,800), at addresses of the bureau.
+//! * Where: the 60 bureaux of the demo's accepted survey plan (issue 8), 30 respondents each
+//!   (1,800), at addresses of the bureau — so the weighting knows every respondent's design
+//!   weight.
 //! * Who: profiles drawn with a deliberate bias against the census, as door-to-door samples
 //!   have — 62 % women (Paris adults, 2015 census: about 53 %), 34 % aged 65 and over (about
 //!   20 %) and fewer under-35s — so that weighting has something to correct.
@@ -176,11 +177,14 @@ fn routed() -> BTreeMap<&'static str, Vec<&'static str>> {
         .collect()
 }
 
-/// Uploads the synthetic respondents of the published questionnaire `version`.
+/// Uploads the synthetic respondents of the published questionnaire `version`, in the
+/// bureaux of the accepted survey plan (`plan_bureaux`): that is where a survey's interviews
+/// are made, and where the weighting knows each bureau's inclusion probability.
 pub async fn seed(
     store: &dyn Store,
     campaign: CampaignId,
     version: Uuid,
+    plan_bureaux: &[terrain_model::TerritoryId],
     walker18: UserId,
     coord19: UserId,
     director: UserId,
@@ -191,46 +195,38 @@ pub async fn seed(
     let start = OffsetDateTime::now_utc() - time::Duration::days(20);
     let mut total = 0;
     let mut bureaux = 0;
-    // (arrondissement, who uploads, bureaux drawn): the walker in the 18th, the coordinator in
-    // the 19th, the director in four other arrondissements.
-    let plan = [
-        ("75118", walker18, 25),
-        ("75119", coord19, 15),
-        ("75105", director, 5),
-        ("75111", director, 5),
-        ("75115", director, 5),
-        ("75120", director, 5),
-    ];
-    for (code, user, n) in plan {
-        let arr = store
-            .territory_by_code(campaign, TerritoryKind::Arrondissement, code)
-            .await?;
-        // One read of the arrondissement's addresses (a query per bureau is slower), grouped by
-        // bureau in a stable order.
-        let mut by_bureau: BTreeMap<Uuid, Vec<(terrain_model::AddressId, Option<String>)>> =
-            BTreeMap::new();
-        for a in store
-            .addresses_within(campaign, &arr.path, 10_000, 0)
-            .await?
-        {
-            if let Some(b) = a.fields.bureau_id {
-                by_bureau
-                    .entry(b.0)
-                    .or_default()
-                    .push((a.id, a.fields.postcode.clone()));
-            }
-        }
-        let mut keys: Vec<Uuid> = by_bureau.keys().copied().collect();
-        let scope = if user == director {
-            Scope::Campaign
+    // Who uploads: the walker in the 18th, the coordinator in the 19th, the director elsewhere.
+    let a18 = store
+        .territory_by_code(campaign, TerritoryKind::Arrondissement, "75118")
+        .await?;
+    let a19 = store
+        .territory_by_code(campaign, TerritoryKind::Arrondissement, "75119")
+        .await?;
+    let mut per_user: BTreeMap<Uuid, (UserId, Scope, Vec<FieldRecord>)> = BTreeMap::new();
+    for id in plan_bureaux {
+        let bureau = store.territory(campaign, *id).await?;
+        let (user, scope) = if bureau.path.as_str().starts_with(a18.path.as_str()) {
+            (walker18, Scope::Within(vec![a18.path.clone()]))
+        } else if bureau.path.as_str().starts_with(a19.path.as_str()) {
+            (coord19, Scope::Within(vec![a19.path.clone()]))
         } else {
-            Scope::Within(vec![arr.path.clone()])
+            (director, Scope::Campaign)
         };
-        let mut records = Vec::new();
-        for _ in 0..n.min(keys.len()) {
-            let bureau = keys.swap_remove(rng.below(keys.len()));
-            let stops = &by_bureau[&bureau];
-            bureaux += 1;
+        let stops: Vec<(terrain_model::AddressId, Option<String>)> = store
+            .addresses_within(campaign, &bureau.path, 10_000, 0)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.fields.postcode.clone()))
+            .collect();
+        if stops.is_empty() {
+            continue;
+        }
+        bureaux += 1;
+        let records = &mut per_user
+            .entry(user.0)
+            .or_insert_with(|| (user, scope, Vec::new()))
+            .2;
+        {
             for _ in 0..PER_BUREAU {
                 let (address, postcode) = &stops[rng.below(stops.len())];
                 let mut answers = BTreeMap::new();
@@ -274,6 +270,8 @@ pub async fn seed(
                 });
             }
         }
+    }
+    for (_, (user, scope, records)) in per_user {
         // One phone per person.
         let device = Uuid::from_u64_pair(user.0.as_u64_pair().0, 0xde70);
         for chunk in records.chunks(terrain_store::MAX_BATCH) {

@@ -60,20 +60,60 @@ pub struct Weights {
 }
 
 /// The weights of `responses` (of `questionnaire` in `campaign`). The one place every
-/// estimate of the diagnostic takes its weights from.
+/// estimate of the diagnostic takes its weights from: the latest weighting run of the
+/// questionnaire (issue 8), which stores one calibrated weight per response.
 ///
-/// Today every respondent weighs 1 and the label says so ("non pondéré"): the weighting runs
-/// (issue 8) store one weight per response, and this is where they are to be read.
+/// Responses the run did not weigh (arrived since, or without the profile the margins need)
+/// weigh 0 in the weighted figures — they stay in the unweighted counts — and the label says
+/// how many, so the director knows to run the weighting again. Without any run, or when the
+/// run weighed none of these responses, every respondent weighs 1 and the label says
+/// "non pondéré".
 pub async fn response_weights(
-    _state: &AppState,
-    _campaign: CampaignId,
-    _questionnaire: Uuid,
+    state: &AppState,
+    campaign: CampaignId,
+    questionnaire: Uuid,
     responses: &[StoredResponse],
 ) -> ApiResult<Weights> {
-    Ok(Weights {
+    let unweighted = || Weights {
         values: vec![1.0; responses.len()],
         calibrated: false,
         label: "non pondéré".into(),
+    };
+    let Some((run, weights)) = state.store.latest_weights(campaign, questionnaire).await? else {
+        return Ok(unweighted());
+    };
+    let by_id: std::collections::HashMap<Uuid, f64> = weights.into_iter().collect();
+    let values: Vec<f64> = responses
+        .iter()
+        .map(|r| by_id.get(&r.id).copied().unwrap_or(0.0))
+        .collect();
+    let weighed = values.iter().filter(|w| **w > 0.0).count();
+    if weighed == 0 {
+        return Ok(unweighted());
+    }
+    let method = match run.params.get("method").and_then(|m| m.as_str()) {
+        Some("linear") => "calage linéaire",
+        Some("logit") => "calage logit borné",
+        _ => "raking",
+    };
+    let day = run.created_at.date();
+    let mut label = format!(
+        "pondéré ({method}, redressement du {:02}/{:02}/{})",
+        day.day(),
+        u8::from(day.month()),
+        day.year()
+    );
+    let left = responses.len() - weighed;
+    if left > 0 {
+        label.push_str(&format!(
+            " ; {left} réponse{s} arrivée{s} depuis ou sans profil hors des pourcentages pondérés : relancer le redressement",
+            s = if left > 1 { "s" } else { "" }
+        ));
+    }
+    Ok(Weights {
+        values,
+        calibrated: true,
+        label,
     })
 }
 
