@@ -36,6 +36,10 @@ enum Command {
     /// Create and list accounts.
     #[command(subcommand)]
     User(commands::admin::UserCommand),
+    /// Purge a campaign's personal data now (or every campaign past its retention date).
+    Purge(commands::privacy::PurgeArgs),
+    /// Set the date after which a campaign's personal data is purged.
+    Retention(commands::privacy::RetentionArgs),
     /// Make an invite code for walkers to join a campaign.
     Invite(commands::admin::InviteArgs),
     /// Back the database up while the server runs (SQLite: a consistent copy; PostgreSQL: pg_dump).
@@ -77,6 +81,8 @@ fn main() -> ExitCode {
             Command::Migrate(a) => commands::admin::migrate(a).await,
             Command::Campaign(c) => commands::admin::campaign(c).await,
             Command::User(c) => commands::admin::user(c).await,
+            Command::Purge(a) => commands::privacy::purge(a).await,
+            Command::Retention(a) => commands::privacy::retention(a).await,
             Command::Invite(a) => commands::admin::invite(a).await,
             Command::Backup(a) => commands::admin::backup(a).await,
             Command::Restore(a) => commands::admin::restore(a).await,

@@ -206,13 +206,52 @@ fn the_corpus_itself_parses_without_panic() {
     }
 }
 
+/// Cases per property: 400 in `make test`, more with `TERRAIN_FUZZ_CASES=…` for a longer run.
+fn cases() -> u32 {
+    std::env::var("TERRAIN_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400)
+}
+
+/// The string parsers: codes, election names.
+fn every_string_parser(s: &str) {
+    let _ = crate::results::guess_election(s);
+    let _ = crate::codes::ministry_department(s);
+    let (a, b) = s.split_at(
+        s.char_indices()
+            .nth(s.chars().count() / 2)
+            .map_or(0, |(i, _)| i),
+    );
+    let _ = crate::codes::ministry_commune(a, b, s);
+    let _ = crate::codes::ministry_commune(s, s, s);
+}
+
 proptest! {
     // Seeded: CI runs the same cases every time (change the seed to explore further).
-    #![proptest_config(ProptestConfig { cases: 400, rng_seed: proptest::test_runner::RngSeed::Fixed(0x7e44a1), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), rng_seed: proptest::test_runner::RngSeed::Fixed(0x7e44a1), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         every_parser(&bytes);
+    }
+
+    #[test]
+    fn arbitrary_strings_never_panic_the_code_parsers(s in ".{0,24}", d in "[0-9AB]{0,4}", l in "[0-9]{0,5}") {
+        every_string_parser(&s);
+        let _ = crate::codes::ministry_commune(&d, &l, &s);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_gzip_reader(bytes in proptest::collection::vec(any::<u8>(), 0..300), gz in any::<bool>()) {
+        let mut b = bytes;
+        if gz {
+            b.splice(0..0, [0x1f, 0x8b, 0x08, 0x00]);
+        }
+        if let Ok(mut r) = crate::gzip::maybe_gunzip(&b[..], crate::gzip::GzipLimits::default()) {
+            let mut out = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut r, &mut out);
+        }
     }
 
     #[test]

@@ -74,6 +74,8 @@ impl Role {
             // Questionnaires and field work (issue 7).
             ReadQuestionnaires | FieldWork => true,
             EditQuestionnaires | ReadContacts => matches!(self, Admin | Director),
+            // Data protection (issue 10).
+            ManagePersonalData => matches!(self, Admin | Director),
             ReadFieldProgress => matches!(self, Admin | Director | Coordinator | Trainer),
             // The diagnostic (issue 9): the direction and coordinators (their territories) read
             // it and code the open answers; unmasked verbatims stay with the direction.
@@ -184,6 +186,8 @@ pub enum Capability {
     ReadDiagnostic,
     /// Code open answers with a question's codebook (within scope).
     CodeAnswers,
+    /// Export or erase one person's data on request, read the record of processing activities.
+    ManagePersonalData,
 }
 
 #[cfg(test)]
@@ -233,6 +237,9 @@ mod tests {
         assert!(Role::Walker.can(Capability::FieldWork));
         assert!(!Role::Walker.can(Capability::ReadFieldProgress));
         assert!(!Role::Coordinator.can(Capability::ReadContacts));
+        assert!(Role::Director.can(Capability::ManagePersonalData));
+        assert!(!Role::Coordinator.can(Capability::ManagePersonalData));
+        assert!(!Role::Walker.can(Capability::ManagePersonalData));
         assert!(!Role::Coordinator.can(Capability::EditQuestionnaires));
         assert!(Role::Director.can(Capability::ReadContacts));
     }

@@ -71,6 +71,7 @@ requirements! {
     ReadContacts => ReadContacts, "see respondents' contact details";
     ReadDiagnostic => ReadDiagnostic, "read the diagnostic";
     CodeAnswers => CodeAnswers, "code open answers";
+    ManagePersonalData => ManagePersonalData, "export or erase personal data";
 }
 
 /// A caller allowed to use capability `R` in the campaign named by the path's `{campaign}`.

@@ -13,6 +13,7 @@ pub mod ics;
 pub mod mail;
 pub mod quality;
 pub mod quotas;
+pub mod retention;
 pub mod state;
 pub mod web;
 pub mod weighting;

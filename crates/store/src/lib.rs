@@ -13,6 +13,7 @@
 
 /// The storage traits, to call their methods on an `Arc<dyn Store>`.
 pub mod prelude {
+    pub use crate::PrivacyStore;
     pub use crate::TurfStore;
     pub use crate::{
         DiagnosticStore, ElectoralStore, FieldStore, Store, SurveyStore, VolunteerStore,
@@ -25,10 +26,12 @@ mod electoral;
 mod error;
 mod field;
 mod postgres;
+mod privacy;
 mod sql;
 mod sql_diagnostic;
 mod sql_electoral;
 mod sql_field;
+mod sql_privacy;
 mod sql_survey;
 mod sql_volunteers;
 mod sqlite;
@@ -43,6 +46,8 @@ mod turfs;
 pub mod contract;
 #[cfg(any(test, feature = "testing"))]
 pub mod contract_field;
+#[cfg(any(test, feature = "testing"))]
+pub mod contract_privacy;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
@@ -59,6 +64,7 @@ pub use electoral::*;
 pub use error::{Fault, Result, StorageError, redact_url};
 pub use field::*;
 pub use postgres::PgStore;
+pub use privacy::*;
 pub use sqlite::SqliteStore;
 pub use survey::*;
 pub use turfs::*;
@@ -77,6 +83,7 @@ pub trait Store:
     + SurveyStore
     + VolunteerStore
     + TurfStore
+    + PrivacyStore
     + Send
     + Sync
     + 'static

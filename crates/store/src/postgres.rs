@@ -73,6 +73,12 @@ crate::sql_volunteers::volunteer_store!(PgStore, sqlx::Postgres);
 crate::sql_turfs::turf_store!(PgStore, sqlx::Postgres);
 crate::sql_field::field_store!(PgStore, sqlx::Postgres);
 crate::sql_diagnostic::diagnostic_store!(PgStore, sqlx::Postgres);
+crate::sql_privacy::privacy_store!(
+    PgStore,
+    sqlx::Postgres,
+    "SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position",
+    "strpos(lower({c}::text), $1) > 0"
+);
 
 #[cfg(test)]
 mod tests {
@@ -92,6 +98,19 @@ mod tests {
     mod field {
         use super::*;
         crate::field_contract_suite!(async {
+            match PgSchema::create().await {
+                Some(schema) => {
+                    let store = schema.store().await;
+                    (Some(store), Some(schema))
+                }
+                None => (None, None),
+            }
+        });
+    }
+
+    mod privacy {
+        use super::*;
+        crate::privacy_contract_suite!(async {
             match PgSchema::create().await {
                 Some(schema) => {
                     let store = schema.store().await;

@@ -99,6 +99,12 @@ crate::sql_volunteers::volunteer_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_turfs::turf_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_field::field_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_diagnostic::diagnostic_store!(SqliteStore, sqlx::Sqlite);
+crate::sql_privacy::privacy_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' ORDER BY m.name, p.cid",
+    "instr(lower(CAST({c} AS TEXT)), $1) > 0"
+);
 
 #[cfg(test)]
 mod tests {
@@ -192,6 +198,17 @@ mod tests {
             "{} failed: {failures:?}",
             failures.len()
         );
+    mod privacy {
+        use super::*;
+        crate::privacy_contract_suite!(async {
+            let store = SqliteStore::connect("sqlite::memory:")
+                .await
+                .expect("in-memory SQLite opens");
+            (
+                Some(std::sync::Arc::new(store) as std::sync::Arc<dyn crate::Store>),
+                (),
+            )
+        });
     }
 
     #[tokio::test]

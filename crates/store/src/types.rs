@@ -53,6 +53,8 @@ pub enum AuditSource {
     Cli,
     Demo,
     Invite,
+    /// The server applying a campaign's retention date.
+    Retention,
 }
 
 impl AuditSource {
@@ -63,6 +65,7 @@ impl AuditSource {
             AuditSource::Cli => "cli",
             AuditSource::Demo => "demo",
             AuditSource::Invite => "invite",
+            AuditSource::Retention => "retention",
         }
     }
 }

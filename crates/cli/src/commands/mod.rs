@@ -8,6 +8,7 @@ pub mod demo_turfs;
 pub mod demo_volunteers;
 pub mod geo_text;
 pub mod import;
+pub mod privacy;
 pub mod serve;
 pub mod stats;
 pub mod target;

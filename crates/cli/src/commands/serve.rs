@@ -62,6 +62,8 @@ impl ServeArgs {
 /// Runs the server.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = args.db.open().await?;
+    // Campaigns past their retention date lose their personal data now, then daily.
+    terrain_server::retention::spawn_daily(store.clone());
     let app = Application::build(store, args.config()).await?;
     tracing::info!(port = app.port(), db = %terrain_store::redact_url(&args.db.url), "listening");
     println!(

@@ -30,6 +30,8 @@ pub mod questionnaires;
 pub mod quotas;
 // the diagnostic (issue 9)
 pub mod diagnostic;
+// data protection (issue 10)
+pub mod privacy;
 
 use crate::error::ErrorBody;
 use crate::state::AppState;
@@ -69,6 +71,7 @@ use utoipa_axum::routes;
         (name = "questionnaires", description = "Questionnaires and their versions: scripts, questions, consents"),
         (name = "field", description = "Field work: packages for the phones, the exactly-once upload of visits and responses, progress"),
         (name = "diagnostic", description = "The diagnostic: closed results with intervals, themes of open answers, human coding, the report"),
+        (name = "privacy", description = "Data protection: one person's data exported or erased on request, the record of processing activities"),
     )
 )]
 struct ApiDoc;
@@ -216,5 +219,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(diagnostic::reading_list))
         .routes(routes!(diagnostic::report))
         .routes(routes!(diagnostic::export_csv))
+        .routes(routes!(privacy::export_volunteer))
+        .routes(routes!(privacy::erase_volunteer))
+        .routes(routes!(privacy::do_not_contact))
+        .routes(routes!(privacy::export_respondent))
+        .routes(routes!(privacy::erase_respondent))
+        .routes(routes!(privacy::processing_register))
         .split_for_parts()
 }

@@ -191,8 +191,9 @@ impl VolunteerDto {
             id: v.id.0,
             user_id: v.user_id.map(|u| u.0),
             display_name: v.display_name,
-            email: v.email,
-            phone: v.phone,
+            // "Do not contact": without the consent, nobody is shown how to reach them.
+            email: v.email.filter(|_| v.consent_contact),
+            phone: v.phone.filter(|_| v.consent_contact),
             postcode: v.postcode,
             territory: v.territory.map(Into::into),
             placement: v.placement.as_str().into(),

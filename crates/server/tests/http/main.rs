@@ -6,10 +6,12 @@
 mod data;
 mod diagnostic;
 mod field;
+mod fuzz_sync;
 mod harness;
 mod matrix;
 mod openapi;
 mod quotas;
+mod privacy;
 mod security;
 mod turfs;
 mod volunteers;

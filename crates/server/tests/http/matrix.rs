@@ -971,6 +971,71 @@ fn rows() -> Vec<Row> {
             body: none,
             expect: [401, 403, 403, 200, 200, 200, 200, 404],
         },
+        // Data protection (issue 10). Erasure is idempotent: the admin erases again.
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/privacy/register",
+            path: |x| format!("/campaigns/{}/privacy/register", x.c),
+            body: none,
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/privacy/volunteers/{volunteer}",
+            path: |x| format!("/campaigns/{}/privacy/volunteers/{}", x.c, x.v.signup18),
+            body: none,
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/privacy/volunteers/{volunteer}/do-not-contact",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/privacy/volunteers/{}/do-not-contact",
+                    x.c, x.v.signup18
+                )
+            },
+            body: none,
+            expect: [401, 403, 403, 403, 403, 204, 204, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/privacy/volunteers/{volunteer}/erase",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/privacy/volunteers/{}/erase",
+                    x.c, x.v.signup18
+                )
+            },
+            body: none,
+            expect: [401, 403, 403, 403, 403, 200, 200, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/privacy/respondents/{response}",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/privacy/respondents/{}",
+                    x.c,
+                    uuid::Uuid::nil()
+                )
+            },
+            body: none,
+            expect: [401, 403, 403, 403, 403, 404, 404, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/privacy/respondents/{response}/erase",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/privacy/respondents/{}/erase",
+                    x.c,
+                    uuid::Uuid::nil()
+                )
+            },
+            body: none,
+            expect: [401, 403, 403, 403, 403, 404, 404, 404],
+        },
         // Last: it ends the sessions.
         Row {
             method: Method::POST,

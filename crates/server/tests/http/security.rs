@@ -800,3 +800,131 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// Sends a request line as written (no client normalises its `..`), returns status and body.
+async fn raw_get(app: &TestApp, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.base.trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&host).await.unwrap();
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+/// What must never come out: the system's password file, the repository's manifests, the
+/// database file.
+fn leaked(body: &str) -> bool {
+    body.contains("root:x:0:0")
+        || body.contains("[workspace]")
+        || body.contains("[package]")
+        || body.contains("SQLite format 3")
+}
+
+/// Path traversal (issue 10): `..`, encoded `%2e%2e` and `%2f`, backslashes and absolute paths
+/// on the web app's files, the exports and downloads, and in the name of an uploaded file.
+async fn traversal(app: &TestApp) {
+    let c = app.fx.campaign;
+    for path in [
+        "/../../../../../../etc/passwd",
+        "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/%2E%2E%2F%2E%2E%2F%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+        "/..%2f..%2f..%2f..%2fCargo.toml",
+        "/field/../../../Cargo.toml",
+        "/field/..%2f..%2f..%2f..%2f..%2fCargo.toml",
+        "/assets/..%5c..%5c..%5c..%5cCargo.toml",
+        "/assets/%2e%2e/%2e%2e/%2e%2e/%2e%2e/Cargo.toml",
+        "/inscription/..%2f..%2f..%2f..%2fcrates%2fserver%2fCargo.toml",
+        "//etc/passwd",
+        "/%2fetc%2fpasswd",
+        "/etc/passwd",
+        "/..;/..;/etc/passwd",
+        "/api/v1/../../../../etc/passwd",
+        "/api/v1/calendar/..%2f..%2f..%2fetc%2fpasswd",
+        "/api/v1/calendar/%2e%2e%2f%2e%2e%2fCargo.toml.ics",
+    ] {
+        let (status, body) = raw_get(app, path).await;
+        assert!(!leaked(&body), "{path} leaked a file: {body}");
+        assert!(
+            matches!(status, 200 | 308 | 400 | 401 | 404),
+            "{path}: {status} {body}"
+        );
+        if status == 200 {
+            assert!(
+                body.to_lowercase().contains("<!doctype html"),
+                "{path}: 200 must be the app's page: {body}"
+            );
+        }
+    }
+    // Exports and downloads take ids, dates and known words, never a path.
+    for path in [
+        format!("/api/v1/campaigns/{c}/privacy/volunteers/..%2f..%2f..%2fetc%2fpasswd"),
+        format!("/api/v1/campaigns/{c}/privacy/respondents/%2e%2e%2f%2e%2e%2fCargo.toml"),
+        format!("/api/v1/campaigns/{c}/privacy/register?format=..%2f..%2fetc%2fpasswd"),
+        format!("/api/v1/campaigns/{c}/targeting.csv?election=..%2f..%2f..%2fetc%2fpasswd"),
+        format!("/api/v1/campaigns/{c}/targeting.geojson?election=%2fetc%2fpasswd"),
+        format!("/api/v1/campaigns/{c}/week/reminders.csv?start=..%2f..%2fetc%2fpasswd"),
+        format!("/api/v1/campaigns/{c}/turfs/..%2f..%2fCargo.toml/sheet"),
+        format!("/api/v1/campaigns/{c}/turfs/%2fetc%2fpasswd/sheet"),
+        format!("/api/v1/campaigns/..%2f..%2f{c}/targeting.csv"),
+    ] {
+        let r = app.send(Actor::Director, Method::GET, &path, None).await;
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        assert!(!leaked(&body), "{path} leaked a file: {body}");
+        assert!((400..500).contains(&status), "{path}: {status} {body}");
+        let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        assert!(
+            v["code"].as_str().is_some(),
+            "{path}: no stable code: {body}"
+        );
+    }
+    // An uploaded file's name is a label: only its last part is kept, and no file is written
+    // where it points.
+    let target = std::env::temp_dir().join("terrain-traversal-canary.csv");
+    let _ = std::fs::remove_file(&target);
+    for name in [
+        "../../../../../../tmp/terrain-traversal-canary.csv".to_string(),
+        target.display().to_string(),
+        "..\\..\\..\\tmp\\terrain-traversal-canary.csv".to_string(),
+    ] {
+        let r = app
+            .caller(Actor::Director)
+            .client
+            .post(app.url(&format!(
+                "/api/v1/campaigns/{c}/imports/results?filename={}",
+                urlencode(&name)
+            )))
+            .header(
+                "x-csrf-token",
+                app.caller(Actor::Director).csrf.clone().unwrap(),
+            )
+            .body("pas;un;fichier\n1;2;3\n")
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            !body.contains("..") && !body.contains("/tmp/") && !body.contains('\\'),
+            "the upload's name is shown as given: {body}"
+        );
+        assert!(
+            !target.exists(),
+            "an upload was written at {}",
+            target.display()
+        );
+    }
+}
+on_both!(paths_cannot_escape, traversal);
