@@ -224,31 +224,32 @@ pub(crate) fn mentions(text: &str, needles: &[String]) -> bool {
 /// needle is replaced. Returns true when something changed.
 pub(crate) fn redact(value: &mut serde_json::Value, needles: &[String]) -> bool {
     use serde_json::Value;
+    let mut changed = false;
     match value {
-        Value::String(s) => {
-            if mentions(s, needles) {
-                *s = ERASED_NAME.to_string();
-                true
-            } else {
-                false
+        Value::String(s) if mentions(s, needles) => {
+            *s = ERASED_NAME.to_string();
+            changed = true;
+        }
+        // Every item is visited (no short circuit): each may need redacting.
+        Value::Array(items) => {
+            for v in items {
+                changed |= redact(v, needles);
             }
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |acc, v| redact(v, needles) || acc),
         Value::Object(map) => {
-            let mut changed = false;
             for key in ["email", "phone"] {
                 if map.get(key).is_some_and(|v| !v.is_null()) {
                     map.insert(key.into(), Value::Null);
                     changed = true;
                 }
             }
-            map.values_mut()
-                .fold(changed, |acc, v| redact(v, needles) || acc)
+            for v in map.values_mut() {
+                changed |= redact(v, needles);
+            }
         }
-        _ => false,
+        _ => {}
     }
+    changed
 }
 
 #[cfg(test)]

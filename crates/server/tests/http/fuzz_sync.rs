@@ -14,7 +14,6 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Value, json};
 use terrain_model::{CommuneCode, NewAddress};
 use terrain_store::Audit;
-use terrain_store::prelude::*;
 
 const CORPUS: &[(&str, &str)] = &[
     ("visit.json", include_str!("../corpus/sync/visit.json")),

@@ -6,7 +6,6 @@ use crate::on_both;
 use reqwest::Method;
 use serde_json::{Value, json};
 use terrain_model::{Availability, CommuneCode, Email, NewAddress, Postcode};
-use terrain_store::prelude::*;
 use terrain_store::{Audit, NewSignup};
 use uuid::Uuid;
 
