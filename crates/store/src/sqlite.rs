@@ -198,6 +198,8 @@ mod tests {
             "{} failed: {failures:?}",
             failures.len()
         );
+    }
+
     mod privacy {
         use super::*;
         crate::privacy_contract_suite!(async {
