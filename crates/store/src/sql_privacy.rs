@@ -208,7 +208,7 @@ macro_rules! privacy_store {
         impl $crate::privacy::PrivacyStore for $store {
             async fn set_retention(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
                 until: Option<time::Date>) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let n = sqlx::query("UPDATE campaigns SET retention_until = $2 WHERE id = $1")
                     .bind(campaign.0).bind(until).execute(&mut *tx).await?.rows_affected();
                 if n == 0 {
@@ -223,7 +223,7 @@ macro_rules! privacy_store {
             async fn purge_campaign(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
                 reason: $crate::privacy::PurgeReason, dry_run: bool) -> $crate::error::Result<$crate::privacy::PurgeCounts> {
                 $crate::Store::campaign(self, campaign).await?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let counts = Self::scrub(&mut tx, campaign.0, None).await?;
                 if dry_run {
                     tx.rollback().await?;
@@ -261,7 +261,7 @@ macro_rules! privacy_store {
 
             async fn do_not_contact(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
                 id: terrain_model::VolunteerId) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let n = sqlx::query("UPDATE volunteers SET consent_contact = $3 WHERE campaign_id = $1 AND id = $2")
                     .bind(campaign.0).bind(id.0).bind(false).execute(&mut *tx).await?.rows_affected();
                 if n == 0 {
@@ -321,7 +321,7 @@ macro_rules! privacy_store {
                         "at": $crate::privacy::rfc3339(at), "action": action, "source": source, "detail": detail.0})));
                 }
                 out.insert("audit".into(), serde_json::json!(lines));
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 Self::write_audit(&mut tx, audit, Some(campaign.0), "privacy.export", id.to_string(),
                     serde_json::json!({"kind": "volunteer"})).await?;
                 tx.commit().await?;
@@ -331,7 +331,7 @@ macro_rules! privacy_store {
             async fn erase_volunteer(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
                 id: terrain_model::VolunteerId) -> $crate::error::Result<$crate::privacy::PurgeCounts> {
                 $crate::volunteers::VolunteerStore::volunteer(self, campaign, id).await?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let counts = Self::scrub(&mut tx, campaign.0, Some(id.0)).await?;
                 Self::write_audit(&mut tx, audit, Some(campaign.0), "privacy.erase", id.to_string(),
                     serde_json::json!({"kind": "volunteer", "counts": counts})).await?;
@@ -358,7 +358,7 @@ macro_rules! privacy_store {
                 out.insert("response".into(), serde_json::json!({
                     "id": response, "questionnaire_version": r.0, "collected_on": r.1.to_string(),
                     "sex": r.2, "age_band": r.3, "occupation": r.4, "postcode": r.5, "answers": r.6.0}));
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 Self::write_audit(&mut tx, audit, Some(campaign.0), "privacy.export", response.to_string(),
                     serde_json::json!({"kind": "respondent"})).await?;
                 tx.commit().await?;
@@ -367,7 +367,7 @@ macro_rules! privacy_store {
 
             async fn erase_respondent(&self, audit: &$crate::types::Audit, campaign: terrain_model::CampaignId,
                 response: uuid::Uuid) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let gone = sqlx::query("DELETE FROM recontacts WHERE campaign_id = $1 AND response_id = $2")
                     .bind(campaign.0).bind(response).execute(&mut *tx).await?.rows_affected();
                 if gone == 0 {
