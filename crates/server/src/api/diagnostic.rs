@@ -1817,18 +1817,7 @@ pub async fn export_csv(
     let bytes = w
         .into_inner()
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut body = "\u{feff}".as_bytes().to_vec();
-    body.extend(bytes);
-    let mut resp = body.into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    resp.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"diagnostic.csv\""),
-    );
-    Ok(resp)
+    Ok(super::dto::csv_attachment(bytes, "diagnostic.csv"))
 }
 
 #[cfg(test)]

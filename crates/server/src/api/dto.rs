@@ -483,3 +483,22 @@ pub struct HealthDto {
     pub database: String,
     pub version: String,
 }
+
+/// A CSV file to download: UTF-8 with a byte-order mark (so that spreadsheets read the accents
+/// right), served as an attachment named `filename`.
+pub fn csv_attachment(bytes: Vec<u8>, filename: &'static str) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let mut body = "\u{feff}".as_bytes().to_vec();
+    body.extend(bytes);
+    let mut resp = body.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}

@@ -1265,19 +1265,7 @@ pub async fn reminders_csv(
     let bytes = w
         .into_inner()
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    // A byte-order mark so that spreadsheets read the accents right.
-    let mut body = "\u{feff}".as_bytes().to_vec();
-    body.extend(bytes);
-    let mut resp = body.into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    resp.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"rappels.csv\""),
-    );
-    Ok(resp)
+    Ok(super::dto::csv_attachment(bytes, "rappels.csv"))
 }
 
 /// What sending reminders did.
