@@ -108,6 +108,52 @@ mod tests {
         });
     }
 
+    /// The same contracts on tables partitioned by campaign (`docs/scale.md`): the schema's
+    /// keys and queries work unchanged.
+    mod partitioned {
+        use super::*;
+        use crate::Store;
+        use std::sync::Arc;
+
+        async fn partitioned() -> (Option<Arc<dyn Store>>, Option<PgSchema>) {
+            let Some(schema) = PgSchema::create().await else {
+                return (None, None);
+            };
+            drop(schema.store().await); // runs the migrations
+            let tables = schema.partition_by_campaign().await;
+            eprintln!(
+                "{} tables partitioned by campaign: {tables:?}",
+                tables.len()
+            );
+            assert!(
+                tables.len() >= 40,
+                "{} tables partitioned: {tables:?}",
+                tables.len()
+            );
+            for big in [
+                "addresses",
+                "territories",
+                "visits",
+                "responses",
+                "turfs",
+                "volunteers",
+            ] {
+                assert!(
+                    tables.iter().any(|t| t == big),
+                    "{big} not partitioned: {tables:?}"
+                );
+            }
+            let store = schema.store().await;
+            (Some(store), Some(schema))
+        }
+
+        crate::contract_suite!(partitioned());
+
+        mod field {
+            crate::field_contract_suite!(super::partitioned());
+        }
+    }
+
     mod privacy {
         use super::*;
         crate::privacy_contract_suite!(async {

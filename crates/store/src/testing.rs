@@ -111,6 +111,99 @@ impl PgSchema {
             .expect("connect to test schema")
     }
 
+    /// Rebuilds every campaign-keyed table of the (migrated) schema as a table partitioned by
+    /// `HASH (campaign_id)` into four partitions, as a national deployment would (see
+    /// `docs/scale.md`), with its indexes, constraints and foreign keys; returns the tables
+    /// partitioned. A table is left as it is when its primary key or one of its unique
+    /// indexes does not hold `campaign_id` (PostgreSQL cannot partition it then): those are
+    /// the campaign-less tables (users, sessions…) and the audit log.
+    pub async fn partition_by_campaign(&self) -> Vec<String> {
+        let mut conn = PgConnection::connect(&self.url).await.expect("connect");
+        let q = |sql: String| sqlx::query(sqlx::AssertSqlSafe(sql));
+        q(format!("SET search_path TO \"{}\"", self.name))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        // Tables with a campaign_id column whose every unique index holds it.
+        let tables: Vec<(String,)> = sqlx::query_as(
+            "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relkind = 'r' \
+               AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'campaign_id' AND NOT a.attisdropped) \
+               AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) \
+               AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique \
+                   AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'campaign_id' \
+                                   AND a.attnum = ANY (i.indkey))) \
+             ORDER BY 1",
+        )
+        .bind(&self.name)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        let tables: Vec<String> = tables.into_iter().map(|(t,)| t).collect();
+        // Every foreign key of the schema, to drop before and add back after.
+        let fks: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT conrelid::regclass::text, conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE contype = 'f' AND connamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1) ORDER BY 1, 2",
+        )
+        .bind(&self.name)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        for (table, name, _) in &fks {
+            q(format!("ALTER TABLE {table} DROP CONSTRAINT \"{name}\""))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        for t in &tables {
+            for sql in [
+                format!("ALTER TABLE \"{t}\" RENAME TO \"{t}__old\""),
+                format!(
+                    "CREATE TABLE \"{t}\" (LIKE \"{t}__old\" INCLUDING ALL) PARTITION BY HASH (campaign_id)"
+                ),
+            ] {
+                q(sql).execute(&mut *tx).await.unwrap();
+            }
+            for r in 0..4 {
+                q(format!(
+                    "CREATE TABLE \"{t}__p{r}\" PARTITION OF \"{t}\" FOR VALUES WITH (MODULUS 4, REMAINDER {r})"
+                ))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            }
+            for sql in [
+                format!("INSERT INTO \"{t}\" SELECT * FROM \"{t}__old\""),
+                format!("DROP TABLE \"{t}__old\""),
+            ] {
+                q(sql).execute(&mut *tx).await.unwrap();
+            }
+        }
+        for (table, name, def) in &fks {
+            q(format!(
+                "ALTER TABLE {table} ADD CONSTRAINT \"{name}\" {def}"
+            ))
+            .execute(&mut *tx)
+            .await
+            .unwrap_or_else(|e| panic!("foreign key {name} of {table} ({def}): {e}"));
+        }
+        tx.commit().await.unwrap();
+        // They are partitioned now, each with its four partitions.
+        let parts: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT c.relname::text, (SELECT COUNT(*) FROM pg_inherits i WHERE i.inhparent = c.oid) \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relkind = 'p' ORDER BY 1",
+        )
+        .bind(&self.name)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(parts.len(), tables.len(), "{parts:?}");
+        assert!(parts.iter().all(|(_, n)| *n == 4), "{parts:?}");
+        tables
+    }
+
     /// The schema's name.
     pub fn name(&self) -> &str {
         &self.name
