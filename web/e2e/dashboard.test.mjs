@@ -2,7 +2,7 @@
 // makes an invite with its QR code; sees their team.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DESKTOP, PASSWORD, PHONE, launch, shot, startDemo } from './harness.mjs';
+import { DESKTOP, launch, PHONE, shot, signInDashboard, startDemo } from './harness.mjs';
 
 let demo;
 let chrome;
@@ -15,13 +15,7 @@ after(async () => {
   await demo?.stop();
 });
 
-async function signIn(page, email) {
-  await page.goto(`${demo.base}/`);
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.getByRole('heading', { name: /Paris 2027/ }).waitFor();
-}
+const signIn = (page, email) => signInDashboard(page, demo.base, email);
 
 test('a wrong password is refused with a clear message', async () => {
   const page = await chrome.browser.newPage({ viewport: DESKTOP });

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { DESKTOP, PASSWORD, PHONE, launch, shot, startDemo } from './harness.mjs';
+import { DESKTOP, launch, PHONE, shot, signInDashboard, startDemo } from './harness.mjs';
 
 let demo;
 let chrome;
@@ -16,13 +16,7 @@ after(async () => {
   await demo?.stop();
 });
 
-async function signIn(page, email) {
-  await page.goto(`${demo.base}/`);
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.getByRole('heading', { name: /Paris 2027/ }).waitFor();
-}
+const signIn = (page, email) => signInDashboard(page, demo.base, email);
 
 const nav = (page, name) => page.getByRole('navigation', { name: 'Navigation' }).getByRole('link', { name, exact: true }).click();
 

@@ -71,3 +71,12 @@ export async function shot(page, name) {
 
 export const DESKTOP = { width: 1366, height: 860 };
 export const PHONE = { width: 390, height: 844, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+/** Signs in to the dashboard of the demo at `base` with a demo account. */
+export async function signInDashboard(page, base, email) {
+  await page.goto(`${base}/`);
+  await page.getByLabel('Adresse e-mail').fill(email);
+  await page.getByLabel('Mot de passe').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.getByRole('heading', { name: /Paris 2027/ }).waitFor();
+}

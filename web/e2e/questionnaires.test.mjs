@@ -4,7 +4,7 @@
 // progress of one's territory.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DESKTOP, PASSWORD, PHONE, launch, shot, startDemo } from './harness.mjs';
+import { DESKTOP, launch, PHONE, shot, signInDashboard, startDemo } from './harness.mjs';
 
 let demo;
 let chrome;
@@ -17,13 +17,7 @@ after(async () => {
   await demo?.stop();
 });
 
-async function signIn(page, email) {
-  await page.goto(`${demo.base}/`);
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.getByRole('heading', { name: /Paris 2027/ }).waitFor();
-}
+const signIn = (page, email) => signInDashboard(page, demo.base, email);
 
 test('the director previews, changes and publishes a new version', async () => {
   const page = await chrome.browser.newPage({ viewport: DESKTOP });

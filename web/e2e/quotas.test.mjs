@@ -4,7 +4,7 @@
 // effect and weight histogram; a coordinator sees only their arrondissement.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DESKTOP, PASSWORD, PHONE, launch, shot, startDemo } from './harness.mjs';
+import { DESKTOP, launch, PASSWORD, PHONE, shot, signInDashboard, startDemo } from './harness.mjs';
 
 let demo;
 let chrome;
@@ -85,13 +85,7 @@ async function uploadResponses(bureaux, per) {
   return records.length;
 }
 
-async function signIn(page, email) {
-  await page.goto(`${demo.base}/`);
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.getByRole('heading', { name: /Paris 2027/ }).waitFor();
-}
+const signIn = (page, email) => signInDashboard(page, demo.base, email);
 
 test('the quota board fills as responses sync, and the direction weights them', async () => {
   const uploaded = await uploadResponses(12, 8);

@@ -3,7 +3,7 @@
 // her phone, where to meet, and says she comes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DESKTOP, PASSWORD, PHONE, launch, shot, startDemo } from './harness.mjs';
+import { DESKTOP, launch, PASSWORD, PHONE, shot, signInDashboard, startDemo } from './harness.mjs';
 
 /** A browser set up like a French user's: dates, times and the time zone. */
 const FRANCE = { locale: 'fr-FR', timezoneId: 'Europe/Paris' };
@@ -24,13 +24,7 @@ async function phone() {
   return { context, page: await context.newPage() };
 }
 
-async function signIn(page, email) {
-  await page.goto(`${demo.base}/`);
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.getByRole('heading', { name: /Paris 2027/ }).waitFor();
-}
+const signIn = (page, email) => signInDashboard(page, demo.base, email);
 
 const nav = (page, name) => page.getByRole('navigation', { name: 'Navigation' }).getByRole('link', { name, exact: true }).click();
 
