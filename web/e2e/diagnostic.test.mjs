@@ -69,6 +69,7 @@ test('the director reads the themes, codes five answers with the keyboard and do
   assert.ok(html.startsWith('<!DOCTYPE html>'));
   assert.ok(html.includes('<svg'), 'charts are inline SVG');
   assert.ok(html.includes('pondéré (raking'), 'the report says how it is weighted');
+  assert.ok(html.includes('Effet de plan de Kish'), 'the report shows the sample against the census');
   assert.ok(html.includes('Méthode et limites'));
   for (const bad of [/\b(src|href)\s*=\s*["']?\s*(https?:)?\/\//i, /<script/i, /<link/i, /url\(\s*["']?https?:/i, /@import/i]) {
     assert.doesNotMatch(html, bad, 'the report is self-contained');

@@ -57,6 +57,8 @@ pub struct Weights {
     pub calibrated: bool,
     /// What the views and the report say of the weighting (`non pondéré`, …).
     pub label: String,
+    /// The weighting run's report (margins before and after, deff…), when calibrated.
+    pub run_report: Option<serde_json::Value>,
 }
 
 /// The weights of `responses` (of `questionnaire` in `campaign`). The one place every
@@ -78,6 +80,7 @@ pub async fn response_weights(
         values: vec![1.0; responses.len()],
         calibrated: false,
         label: "non pondéré".into(),
+        run_report: None,
     };
     let Some((run, weights)) = state.store.latest_weights(campaign, questionnaire).await? else {
         return Ok(unweighted());
@@ -114,6 +117,7 @@ pub async fn response_weights(
         values,
         calibrated: true,
         label,
+        run_report: Some(run.report),
     })
 }
 
@@ -1336,6 +1340,65 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The sample against the population, from the weighting run's report: each margin's share
+/// among respondents before weighting (design weights) and after, against its target; Kish's
+/// design effect and the effective sample size. Cells with fewer respondents than `min_cell`
+/// show their count as "< min_cell".
+fn representativeness_html(r: &serde_json::Value, min_cell: usize) -> String {
+    let mut h = String::from("<h3>Représentativité : l’échantillon et le recensement</h3>");
+    let f = |k: &str| r.get(k).and_then(serde_json::Value::as_f64);
+    if let (Some(deff), Some(ess)) = (f("kish_deff"), f("effective_sample_size")) {
+        let _ = write!(
+            h,
+            "<p>Effet de plan de Kish {:.2} ; taille efficace {:.0} répondants. Marges : {}.</p>",
+            deff,
+            ess,
+            esc(r
+                .get("margins_source")
+                .and_then(|v| v.as_str())
+                .unwrap_or("—"))
+        );
+    }
+    let rows: Vec<&serde_json::Value> = r
+        .get("margins")
+        .and_then(|m| m.as_array())
+        .map(|m| m.iter().collect())
+        .unwrap_or_default();
+    let mut totals: BTreeMap<&str, (f64, f64, f64)> = BTreeMap::new();
+    for m in &rows {
+        let v = m.get("variable").and_then(|v| v.as_str()).unwrap_or("");
+        let e = totals.entry(v).or_default();
+        e.0 += m.get("target").and_then(|x| x.as_f64()).unwrap_or(0.0);
+        e.1 += m.get("before").and_then(|x| x.as_f64()).unwrap_or(0.0);
+        e.2 += m.get("after").and_then(|x| x.as_f64()).unwrap_or(0.0);
+    }
+    h.push_str(
+        "<table><tr><th>Marge</th><th>Répondants</th><th>Avant redressement</th><th>Après</th><th>Population</th></tr>",
+    );
+    let share = |x: f64, t: f64| if t > 0.0 { pct(x / t) } else { "—".into() };
+    for m in rows {
+        let v = m.get("variable").and_then(|v| v.as_str()).unwrap_or("");
+        let (tt, tb, ta) = totals.get(v).copied().unwrap_or_default();
+        let n = m.get("respondents").and_then(|x| x.as_u64()).unwrap_or(0) as usize;
+        let n = if n < min_cell {
+            format!("< {min_cell}")
+        } else {
+            n.to_string()
+        };
+        let g = |k: &str| m.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0);
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{n}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(m.get("label").and_then(|x| x.as_str()).unwrap_or("")),
+            share(g("before"), tb),
+            share(g("after"), ta),
+            share(g("target"), tt)
+        );
+    }
+    h.push_str("</table>");
+    h
+}
+
 fn pct(x: f64) -> String {
     format!("{:.0} %", x * 100.0)
 }
@@ -1427,6 +1490,9 @@ async fn report_html(state: &AppState, d: &Data, scope_label: &str) -> ApiResult
              certains groupes sont sur-représentés (par exemple les femmes ou les plus de 60 ans) donne des \
              résultats qui penchent de leur côté.</p>",
         );
+    }
+    if let Some(r) = d.weights.run_report.as_ref() {
+        h.push_str(&representativeness_html(r, d.min_cell));
     }
     let tables = closed_tables(d, None)?;
     let by_terr = closed_tables(d, Some("territory")).unwrap_or_default();
