@@ -1356,7 +1356,8 @@ fn representativeness_html(r: &serde_json::Value, min_cell: usize) -> String {
             esc(r
                 .get("margins_source")
                 .and_then(|v| v.as_str())
-                .unwrap_or("—"))
+                .unwrap_or("—")
+                .trim_end_matches('.'))
         );
     }
     let rows: Vec<&serde_json::Value> = r
