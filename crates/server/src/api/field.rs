@@ -352,12 +352,11 @@ pub async fn package(
             }))
         })
         .collect();
-    if let Some(hull) = turf
-        .as_ref()
-        .and_then(|x| x.hull.as_deref())
-        .and_then(|h| serde_json::from_str::<serde_json::Value>(h).ok())
-    {
-        let turf = turf.as_ref().expect("a hull comes from a turf");
+    let hull = turf.as_ref().and_then(|x| {
+        let h = serde_json::from_str::<serde_json::Value>(x.hull.as_deref()?).ok()?;
+        Some((x, h))
+    });
+    if let Some((turf, hull)) = hull {
         features.push(serde_json::json!({
             "type": "Feature",
             "geometry": hull,
