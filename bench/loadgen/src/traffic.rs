@@ -349,6 +349,12 @@ pub async fn walker(
                     .extend(acked);
                 outbox = keep;
             }
+            Some((429, _)) => {
+                // Busy (`server_busy`, Retry-After: 1): nothing was written; come back after a
+                // second and some jitter, as the phone does.
+                tokio::time::sleep(Duration::from_millis(1000 + rng.random_range(0..=4000))).await;
+                continue;
+            }
             _ => {
                 // Server gone, or failing: keep everything and try again a little later.
                 failures = failures.saturating_add(1);

@@ -11,6 +11,12 @@
 //! cargo run --release -p terrain-server --example sync_load -- --terrain-bin target/release/terrain --kill-after 100000
 //! ```
 //!
+//! `--max-in-flight N` sets the server's admission limit of uploads (`--sync-max-in-flight`,
+//! default 16; 0: none): beyond it an upload is answered `429 server_busy` at once and the
+//! walker sends it again after `Retry-After` plus jitter, as the phone does. The benchmark
+//! reports the latency of accepted uploads, of the busy answers, and the delay from a batch's
+//! first attempt to its acknowledgement (what a walker waits).
+//!
 //! Without `--db`, a fresh SQLite file in a temporary directory. With `--terrain-bin`, the
 //! server is that binary (`terrain serve`) in its own process, so that it can be killed; the
 //! walkers retry what was not acknowledged, as phones do.
@@ -37,6 +43,7 @@ struct Args {
     batch: usize,
     terrain_bin: Option<PathBuf>,
     kill_after: Option<u64>,
+    max_in_flight: usize,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -49,6 +56,7 @@ fn args() -> anyhow::Result<Args> {
         batch: 100,
         terrain_bin: None,
         kill_after: None,
+        max_in_flight: terrain_server::ServerConfig::default().sync_max_in_flight,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -62,6 +70,7 @@ fn args() -> anyhow::Result<Args> {
             "--batch" => a.batch = value()?.parse()?,
             "--terrain-bin" => a.terrain_bin = Some(value()?.into()),
             "--kill-after" => a.kill_after = Some(value()?.parse()?),
+            "--max-in-flight" => a.max_in_flight = value()?.parse()?,
             other => bail!("unknown option {other}"),
         }
     }
@@ -244,6 +253,7 @@ struct External {
     bin: PathBuf,
     db: String,
     port: u16,
+    max_in_flight: usize,
     child: Option<Child>,
 }
 
@@ -258,6 +268,7 @@ impl External {
                 &format!("127.0.0.1:{}", self.port),
             ])
             .env("RUST_LOG", "warn")
+            .env("TERRAIN_SYNC_MAX_IN_FLIGHT", self.max_in_flight.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -287,6 +298,21 @@ async fn wait_healthy(client: &reqwest::Client, base: &str) -> anyhow::Result<()
     bail!("the server did not answer /healthz in 30 s")
 }
 
+/// One walker's latencies, in milliseconds.
+#[derive(Default)]
+struct Latencies {
+    /// Uploads the server accepted (200), request to answer.
+    accepted: Vec<f64>,
+    /// Uploads turned away (`429 server_busy`), request to answer.
+    busy: Vec<f64>,
+    /// From a batch's first attempt to its acknowledgement, waits included.
+    to_ack: Vec<f64>,
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -314,6 +340,7 @@ async fn main() -> anyhow::Result<()> {
                 bin: bin.clone(),
                 db: url.clone(),
                 port,
+                max_in_flight: a.max_in_flight,
                 child: None,
             };
             ext.start()?;
@@ -322,6 +349,7 @@ async fn main() -> anyhow::Result<()> {
         None => {
             let config = terrain_server::ServerConfig {
                 bind: "127.0.0.1:0".parse()?,
+                sync_max_in_flight: a.max_in_flight,
                 ..Default::default()
             };
             let app = terrain_server::Application::build(store.clone(), config).await?;
@@ -339,6 +367,7 @@ async fn main() -> anyhow::Result<()> {
     let acked = Arc::new(AtomicU64::new(0));
     let transient = Arc::new(AtomicU64::new(0));
     let rejected = Arc::new(AtomicU64::new(0));
+    let busy = Arc::new(AtomicU64::new(0));
     let sem = Arc::new(Semaphore::new(a.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     let started = Instant::now();
@@ -346,15 +375,21 @@ async fn main() -> anyhow::Result<()> {
     for w in 0..a.walkers {
         let permit = sem.clone().acquire_owned().await?;
         let (http, url, seed) = (client.clone(), url_sync.clone(), seed.clone());
-        let (acks, fails, refused) = (acked.clone(), transient.clone(), rejected.clone());
+        let (acks, fails, refused, turned_away) = (
+            acked.clone(),
+            transient.clone(),
+            rejected.clone(),
+            busy.clone(),
+        );
         let (visits, responses, batch) = (a.visits, a.responses, a.batch);
         tasks.spawn(async move {
             let _permit = permit;
             let device = Uuid::now_v7();
             let records = day(&seed, w, visits, responses);
-            let mut latencies = Vec::new();
+            let mut latencies = Latencies::default();
             for chunk in records.chunks(batch.max(1)) {
                 // Like a phone: send until acknowledged.
+                let first = Instant::now();
                 loop {
                     let t0 = Instant::now();
                     let sent = http
@@ -366,13 +401,29 @@ async fn main() -> anyhow::Result<()> {
                     match sent {
                         Ok(r) if r.status().is_success() => {
                             let v: Value = r.json().await.unwrap_or(Value::Null);
-                            latencies.push(t0.elapsed().as_secs_f64() * 1000.0);
+                            latencies.accepted.push(ms(t0));
+                            latencies.to_ack.push(ms(first));
                             let n = v["stored"].as_u64().unwrap_or(0)
                                 + v["duplicates"].as_u64().unwrap_or(0);
                             refused
                                 .fetch_add(v["rejected"].as_u64().unwrap_or(0), Ordering::Relaxed);
                             acks.fetch_add(n, Ordering::Relaxed);
                             break;
+                        }
+                        Ok(r) if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                            // Turned away before anything was written: come back after
+                            // Retry-After plus up to 4 s of jitter, like the phone.
+                            latencies.busy.push(ms(t0));
+                            turned_away.fetch_add(1, Ordering::Relaxed);
+                            let secs = r
+                                .headers()
+                                .get(reqwest::header::RETRY_AFTER)
+                                .and_then(|v| v.to_str().ok())
+                                .and_then(|v| v.parse::<u64>().ok())
+                                .unwrap_or(1)
+                                .clamp(1, 60);
+                            let jitter = rand::random_range(0..4000u64);
+                            tokio::time::sleep(Duration::from_millis(secs * 1000 + jitter)).await;
                         }
                         _ => {
                             fails.fetch_add(1, Ordering::Relaxed);
@@ -395,12 +446,17 @@ async fn main() -> anyhow::Result<()> {
             killed = true;
         }
     }
-    let mut latencies = Vec::new();
+    let mut all = Latencies::default();
     while let Some(r) = tasks.join_next().await {
-        latencies.extend(r?);
+        let l = r?;
+        all.accepted.extend(l.accepted);
+        all.busy.extend(l.busy);
+        all.to_ack.extend(l.to_ack);
     }
     let wall = started.elapsed().as_secs_f64();
-    latencies.sort_by(f64::total_cmp);
+    for v in [&mut all.accepted, &mut all.busy, &mut all.to_ack] {
+        v.sort_by(f64::total_cmp);
+    }
     let expected_visits = (a.walkers * a.visits) as u64;
     let expected_responses = (a.walkers * a.responses) as u64;
     let total = expected_visits + expected_responses;
@@ -420,17 +476,37 @@ async fn main() -> anyhow::Result<()> {
         a.walkers, a.concurrency, a.batch, total, expected_visits, expected_responses
     );
     println!(
-        "wall {wall:.1} s · {:.0} records/s · {} uploads · p50 {:.1} ms · p99 {:.1} ms · max {:.1} ms",
-        total as f64 / wall,
-        latencies.len(),
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
-        latencies.last().copied().unwrap_or(0.0)
+        "server admission limit: {}",
+        match a.max_in_flight {
+            0 => "none".to_string(),
+            n => format!("{n} uploads at once"),
+        }
     );
     println!(
-        "acknowledged {} · rejected {} · failed attempts retried {}",
+        "wall {wall:.1} s · {:.0} records/s · {} accepted uploads · p50 {:.1} ms · p99 {:.1} ms · max {:.1} ms",
+        total as f64 / wall,
+        all.accepted.len(),
+        percentile(&all.accepted, 0.5),
+        percentile(&all.accepted, 0.99),
+        all.accepted.last().copied().unwrap_or(0.0)
+    );
+    println!(
+        "busy answers (429) {} · p50 {:.1} ms · p99 {:.1} ms",
+        all.busy.len(),
+        percentile(&all.busy, 0.5),
+        percentile(&all.busy, 0.99)
+    );
+    println!(
+        "first attempt to acknowledgement · p50 {:.1} ms · p99 {:.1} ms · max {:.1} ms",
+        percentile(&all.to_ack, 0.5),
+        percentile(&all.to_ack, 0.99),
+        all.to_ack.last().copied().unwrap_or(0.0)
+    );
+    println!(
+        "acknowledged {} · rejected {} · busy answers {} · failed attempts retried {}",
         acked.load(Ordering::Relaxed),
         rejected.load(Ordering::Relaxed),
+        busy.load(Ordering::Relaxed),
         transient.load(Ordering::Relaxed)
     );
     println!(

@@ -31,6 +31,11 @@ pub struct ServerConfig {
     pub signups_per_client: usize,
     /// The mail relay for reminders; `None`: Terrain sends no mail (lists are exported).
     pub smtp: Option<crate::mail::SmtpConfig>,
+    /// Field uploads (`POST …/field/sync`) served at once; one more is answered at once with
+    /// `429 server_busy` and a `Retry-After`, and the phone sends it again later (it keeps every
+    /// record until acknowledged). A bounded queue keeps each accepted upload fast instead of
+    /// letting every upload wait behind hundreds of others. 0: no limit.
+    pub sync_max_in_flight: usize,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +53,7 @@ impl Default for ServerConfig {
             failure_window: Duration::from_secs(15 * 60),
             signups_per_client: 20,
             smtp: None,
+            sync_max_in_flight: 16,
         }
     }
 }

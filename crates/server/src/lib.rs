@@ -42,6 +42,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     port: u16,
+    sync_slots: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Application {
@@ -51,12 +52,21 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
         let port = listener.local_addr()?.port();
-        let router = router(AppState::new(store, config));
+        let state = AppState::new(store, config);
+        let sync_slots = state.sync_slots.clone();
+        let router = router(state);
         Ok(Self {
             listener,
             router,
             port,
+            sync_slots,
         })
+    }
+
+    /// The admission slots of field uploads (see [`ServerConfig::sync_max_in_flight`]): whoever
+    /// holds them all makes the server answer `429 server_busy` to uploads, as under a burst.
+    pub fn sync_slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
+        self.sync_slots.clone()
     }
 
     /// The port actually bound (useful with port 0).

@@ -11,6 +11,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<ServerConfig>,
     pub limits: Arc<Limits>,
+    /// The admission slots of field uploads ([`ServerConfig::sync_max_in_flight`]); `None`: no
+    /// limit.
+    pub sync_slots: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -45,10 +48,13 @@ impl AppState {
                 config.failure_window,
             ),
         };
+        let sync_slots = (config.sync_max_in_flight > 0)
+            .then(|| Arc::new(tokio::sync::Semaphore::new(config.sync_max_in_flight)));
         Self {
             store,
             config: Arc::new(config),
             limits: Arc::new(limits),
+            sync_slots,
         }
     }
 }

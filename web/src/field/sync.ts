@@ -18,12 +18,34 @@ export interface SyncState {
 
 type Listener = (s: SyncState) => void;
 
+/**
+ * How long to wait before sending again after a failed upload, when the server said when
+ * (`429 server_busy` with `Retry-After`): its delay plus up to 4 s of jitter, so that phones
+ * turned away together do not all come back in the same second. `null`: no hint, the regular
+ * triggers (every 20 s, network back, foreground) send again.
+ */
+export function retryDelayMs(e: unknown, random: () => number = Math.random): number | null {
+  if (!(e instanceof ApiError) || e.status !== 429) return null;
+  const secs = Math.min(Math.max(e.retryAfter ?? 1, 1), 60);
+  return Math.round(secs * 1000 + random() * 4000);
+}
+
+/** What the walker is told about a failed upload: `network`, `session`, `busy` or `server`. */
+export function errorKind(e: unknown): string {
+  if (!(e instanceof ApiError)) return 'server';
+  if (e.code === 'network') return 'network';
+  if (e.status === 401) return 'session';
+  if (e.status === 429) return 'busy';
+  return 'server';
+}
+
 /** The field app's uploader. */
 export class Syncer {
   state: SyncState = { waiting: 0, rejected: 0, syncing: false, lastSync: null, lastError: null };
   private listeners = new Set<Listener>();
   private running: Promise<void> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
+  private retry: ReturnType<typeof setTimeout> | null = null;
   private readonly onOnline = () => void this.syncNow();
   private readonly onVisible = () => {
     if (document.visibilityState === 'visible') void this.syncNow();
@@ -67,6 +89,8 @@ export class Syncer {
     document.removeEventListener('visibilitychange', this.onVisible);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
   }
 
   /** Uploads what waits; resolves when done or failed (never throws). */
@@ -122,8 +146,16 @@ export class Syncer {
       await this.db.setMeta('lastSync', now);
       this.set({ lastError: null });
     } catch (e) {
-      const code = e instanceof ApiError ? (e.code === 'network' ? 'network' : e.status === 401 ? 'session' : 'server') : 'server';
-      this.set({ lastError: code });
+      this.set({ lastError: errorKind(e) });
+      // A busy server says when to come back: sooner than the 20 s timer.
+      const delay = retryDelayMs(e);
+      if (delay !== null && this.timer) {
+        if (this.retry) clearTimeout(this.retry);
+        this.retry = setTimeout(() => {
+          this.retry = null;
+          void this.syncNow();
+        }, delay);
+      }
     } finally {
       await this.refresh();
       this.set({ syncing: false });

@@ -162,7 +162,7 @@ function Home({ profile, pkg, sync, syncer, db, online, offlineReady, onSignOut 
   useEffect(() => {
     void db.rejectedList().then(setRejected);
   }, [sync.rejected]);
-  const errorKey: Record<string, MessageKey> = { network: 'sync.errorNetwork', session: 'sync.errorSession', server: 'sync.errorServer' };
+  const errorKey: Record<string, MessageKey> = { network: 'sync.errorNetwork', session: 'sync.errorSession', busy: 'sync.errorBusy', server: 'sync.errorServer' };
   return html`
     <section>
       <h1>${t('field.home.hello', { name: profile.name })}</h1>

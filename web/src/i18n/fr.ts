@@ -582,6 +582,7 @@ export const fr = {
   'sync.errorNetwork': 'Pas de réseau : l’envoi reprendra tout seul.',
   'sync.errorSession': 'Votre connexion a expiré : reconnectez-vous pour envoyer (rien n’est perdu).',
   'sync.errorServer': 'Le serveur n’a pas répondu : l’envoi reprendra tout seul.',
+  'sync.errorBusy': 'Le serveur est très sollicité : l’envoi reprend dans quelques secondes, rien n’est perdu.',
   'sync.rejectedTitle': '{n} enregistrement(s) refusé(s) par le serveur',
   'sync.dismiss': 'J’ai compris',
   'walk.noStorage': 'Ce navigateur ne peut pas garder de données hors ligne (navigation privée ?).',

@@ -25,6 +25,10 @@ pub struct ServeArgs {
     /// Seconds before a request is cut off with 408.
     #[arg(long, env = "TERRAIN_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
+    /// Field uploads written at once; beyond, a phone is told `429 server_busy` with
+    /// `Retry-After` and sends again later (0: no limit, every upload waits its turn).
+    #[arg(long, env = "TERRAIN_SYNC_MAX_IN_FLIGHT", default_value_t = 16)]
+    pub sync_max_in_flight: usize,
     /// A mail relay for sortie reminders (plain SMTP to a relay you run or trust, e.g. a local
     /// Postfix); without it Terrain sends no mail and coordinators export the reminder list.
     #[arg(long, env = "TERRAIN_SMTP_HOST")]
@@ -46,6 +50,7 @@ impl ServeArgs {
             secure_cookies: self.secure_cookies,
             body_limit: self.body_limit,
             request_timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
+            sync_max_in_flight: self.sync_max_in_flight,
             smtp: self
                 .smtp_host
                 .clone()

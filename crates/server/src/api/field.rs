@@ -718,6 +718,17 @@ fn read_record(i: usize, raw: serde_json::Value) -> ApiResult<Result<FieldRecord
     }))
 }
 
+/// 429 for an upload beyond the server's admission limit.
+fn server_busy() -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "server_busy",
+        "the server is writing as many uploads as it takes at once: nothing was stored, send again in a moment",
+    );
+    e.retry_after = Some(1);
+    e
+}
+
 /// Uploads records made on a phone. Idempotent: a replayed batch changes nothing and is
 /// acknowledged again; the phone forgets a record only once it is acknowledged.
 #[utoipa::path(post, path = "/campaigns/{campaign}/field/sync", tag = "field",
@@ -725,12 +736,24 @@ fn read_record(i: usize, raw: serde_json::Value) -> ApiResult<Result<FieldRecord
     responses((status = 200, body = SyncResultDto), (status = 401, body = ErrorBody),
               (status = 403, description = "`device_not_yours`: the device id belongs to another walker", body = ErrorBody),
               (status = 404, body = ErrorBody),
-              (status = 422, description = "`invalid_record` (a record without an id) or `invalid_input` (more than 500 records)", body = ErrorBody)))]
+              (status = 422, description = "`invalid_record` (a record without an id) or `invalid_input` (more than 500 records)", body = ErrorBody),
+              (status = 429, description = "`server_busy`: as many uploads as the server takes at once are being written; send again after `Retry-After` seconds (nothing of this batch was stored)", body = ErrorBody)))]
 pub async fn sync(
     State(state): State<AppState>,
     auth: Authorized<FieldWork>,
     ApiJson(body): ApiJson<SyncBatchDto>,
 ) -> ApiResult<Json<SyncResultDto>> {
+    // Held until the answer is built: the uploads being written are bounded, the others are
+    // told to come back rather than queued behind them.
+    let _slot = match &state.sync_slots {
+        Some(slots) => Some(
+            slots
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| server_busy())?,
+        ),
+        None => None,
+    };
     if body.records.len() > terrain_store::MAX_BATCH {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

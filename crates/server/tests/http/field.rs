@@ -588,6 +588,80 @@ on_both!(
     walkers_upload_exactly_once
 );
 
+/// A burst of uploads beyond the admission limit is turned away at once with `429 server_busy`
+/// and a `Retry-After`, storing nothing; the same batch sent again once a slot is free is stored.
+async fn uploads_beyond_the_limit_are_told_to_come_back(app: &TestApp) {
+    let c = app.fx.campaign;
+    let (stops, _, _) = field_setup(app).await;
+    let sync_path = format!("/api/v1/campaigns/{c}/field/sync");
+    let slots = app
+        .sync_slots
+        .clone()
+        .expect("the default config limits uploads");
+    let limit = terrain_server::ServerConfig::default().sync_max_in_flight;
+    assert_eq!(slots.available_permits(), limit);
+    let batch = json!({"device_id": Uuid::now_v7(),
+                       "records": [visit(&stops[0], 1, "not_home"), visit(&stops[0], 2, "refused")]});
+    let visits = || async {
+        app.store
+            .field_progress(c, &terrain_store::Scope::Campaign)
+            .await
+            .unwrap()
+            .visits
+    };
+    let before = visits().await;
+
+    // Every slot taken (uploads being written): the next one is turned away.
+    let held = slots
+        .clone()
+        .acquire_many_owned(limit as u32)
+        .await
+        .unwrap();
+    let r = app
+        .send(
+            Actor::Walker18,
+            Method::POST,
+            &sync_path,
+            Some(batch.clone()),
+        )
+        .await;
+    assert_eq!(r.headers()["retry-after"], "1");
+    let (s, body) = json_of(r).await;
+    assert_eq!(s, 429);
+    assert_eq!(body["code"], "server_busy");
+    assert_eq!(
+        visits().await,
+        before,
+        "nothing of a refused batch is stored"
+    );
+
+    // One slot free: the same batch goes through, whole.
+    drop(held);
+    let _others = slots
+        .clone()
+        .acquire_many_owned(limit as u32 - 1)
+        .await
+        .unwrap();
+    let (s, body) = json_of(
+        app.send(Actor::Walker18, Method::POST, &sync_path, Some(batch))
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["stored"], 2);
+    assert_eq!(visits().await, before + 2);
+    assert_eq!(
+        slots.available_permits(),
+        1,
+        "the slot is given back after the upload"
+    );
+}
+
+on_both!(
+    uploads_beyond_the_limit_are_told_to_come_back,
+    uploads_beyond_the_limit_are_told_to_come_back
+);
+
 /// A turf handed to the walker: listed as theirs, downloaded with its stops in walking order,
 /// and its stops marked walked once the walker's visits are uploaded.
 async fn walkers_walk_their_turfs(app: &TestApp) {

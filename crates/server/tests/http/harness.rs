@@ -68,6 +68,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub fx: Fixture,
     pub callers: Vec<(Actor, Caller)>,
+    /// The server's admission slots of field uploads.
+    pub sync_slots: Option<Arc<tokio::sync::Semaphore>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     schema: Option<PgSchema>,
@@ -99,6 +101,7 @@ impl TestApp {
         config.bind = "127.0.0.1:0".parse().unwrap();
         let app = Application::build(store.clone(), config).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
+        let sync_slots = app.sync_slots();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             app.run_until(async {
@@ -113,6 +116,7 @@ impl TestApp {
             store,
             fx,
             callers: Vec::new(),
+            sync_slots,
             shutdown: Some(tx),
             server: Some(server),
             schema,
