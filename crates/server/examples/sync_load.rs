@@ -12,7 +12,8 @@
 //! ```
 //!
 //! `--max-in-flight N` sets the server's admission limit of uploads (`--sync-max-in-flight`,
-//! default 16; 0: none): beyond it an upload is answered `429 server_busy` at once and the
+//! default 16; 0: none) and `--admission-wait-ms` how long an upload may wait for a slot
+//! (default 50): beyond, an upload is answered `429 server_busy` at once and the
 //! walker sends it again after `Retry-After` plus jitter, as the phone does. The benchmark
 //! reports the latency of accepted uploads, of the busy answers, and the delay from a batch's
 //! first attempt to its acknowledgement (what a walker waits).
@@ -44,6 +45,7 @@ struct Args {
     terrain_bin: Option<PathBuf>,
     kill_after: Option<u64>,
     max_in_flight: usize,
+    admission_wait_ms: u64,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -57,6 +59,9 @@ fn args() -> anyhow::Result<Args> {
         terrain_bin: None,
         kill_after: None,
         max_in_flight: terrain_server::ServerConfig::default().sync_max_in_flight,
+        admission_wait_ms: terrain_server::ServerConfig::default()
+            .sync_admission_wait
+            .as_millis() as u64,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -71,6 +76,7 @@ fn args() -> anyhow::Result<Args> {
             "--terrain-bin" => a.terrain_bin = Some(value()?.into()),
             "--kill-after" => a.kill_after = Some(value()?.parse()?),
             "--max-in-flight" => a.max_in_flight = value()?.parse()?,
+            "--admission-wait-ms" => a.admission_wait_ms = value()?.parse()?,
             other => bail!("unknown option {other}"),
         }
     }
@@ -254,6 +260,7 @@ struct External {
     db: String,
     port: u16,
     max_in_flight: usize,
+    admission_wait_ms: u64,
     child: Option<Child>,
 }
 
@@ -269,6 +276,10 @@ impl External {
             ])
             .env("RUST_LOG", "warn")
             .env("TERRAIN_SYNC_MAX_IN_FLIGHT", self.max_in_flight.to_string())
+            .env(
+                "TERRAIN_SYNC_ADMISSION_WAIT_MS",
+                self.admission_wait_ms.to_string(),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -341,6 +352,7 @@ async fn main() -> anyhow::Result<()> {
                 db: url.clone(),
                 port,
                 max_in_flight: a.max_in_flight,
+                admission_wait_ms: a.admission_wait_ms,
                 child: None,
             };
             ext.start()?;
@@ -350,6 +362,7 @@ async fn main() -> anyhow::Result<()> {
             let config = terrain_server::ServerConfig {
                 bind: "127.0.0.1:0".parse()?,
                 sync_max_in_flight: a.max_in_flight,
+                sync_admission_wait: Duration::from_millis(a.admission_wait_ms),
                 ..Default::default()
             };
             let app = terrain_server::Application::build(store.clone(), config).await?;
@@ -479,7 +492,10 @@ async fn main() -> anyhow::Result<()> {
         "server admission limit: {}",
         match a.max_in_flight {
             0 => "none".to_string(),
-            n => format!("{n} uploads at once"),
+            n => format!(
+                "{n} uploads at once, {} ms of wait for a slot",
+                a.admission_wait_ms
+            ),
         }
     );
     println!(

@@ -36,6 +36,9 @@ pub struct ServerConfig {
     /// record until acknowledged). A bounded queue keeps each accepted upload fast instead of
     /// letting every upload wait behind hundreds of others. 0: no limit.
     pub sync_max_in_flight: usize,
+    /// How long an upload may wait for one of those slots before being turned away: a short
+    /// wait absorbs a burst without a round trip to the phone.
+    pub sync_admission_wait: Duration,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +57,7 @@ impl Default for ServerConfig {
             signups_per_client: 20,
             smtp: None,
             sync_max_in_flight: 16,
+            sync_admission_wait: Duration::from_millis(50),
         }
     }
 }

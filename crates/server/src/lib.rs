@@ -5,6 +5,7 @@
 //! start the server the same way and ask it for its [`Application::port`].
 
 pub mod access;
+pub mod admission;
 pub mod api;
 pub mod auth;
 pub mod config;

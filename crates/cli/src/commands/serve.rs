@@ -29,6 +29,9 @@ pub struct ServeArgs {
     /// `Retry-After` and sends again later (0: no limit, every upload waits its turn).
     #[arg(long, env = "TERRAIN_SYNC_MAX_IN_FLIGHT", default_value_t = 16)]
     pub sync_max_in_flight: usize,
+    /// Milliseconds an upload may wait for a free slot before being turned away.
+    #[arg(long, env = "TERRAIN_SYNC_ADMISSION_WAIT_MS", default_value_t = 50)]
+    pub sync_admission_wait_ms: u64,
     /// A mail relay for sortie reminders (plain SMTP to a relay you run or trust, e.g. a local
     /// Postfix); without it Terrain sends no mail and coordinators export the reminder list.
     #[arg(long, env = "TERRAIN_SMTP_HOST")]
@@ -51,6 +54,7 @@ impl ServeArgs {
             body_limit: self.body_limit,
             request_timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
             sync_max_in_flight: self.sync_max_in_flight,
+            sync_admission_wait: std::time::Duration::from_millis(self.sync_admission_wait_ms),
             smtp: self
                 .smtp_host
                 .clone()

@@ -7,6 +7,7 @@ use super::dto::KindDto;
 use super::extract::{ApiJson, ApiQuery};
 use super::questionnaires::{CodeDto, profile_codes};
 use crate::access::{Authorized, FieldWork, ReadContacts, ReadFieldProgress};
+use crate::admission::UploadSlot;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::Json;
@@ -718,17 +719,6 @@ fn read_record(i: usize, raw: serde_json::Value) -> ApiResult<Result<FieldRecord
     }))
 }
 
-/// 429 for an upload beyond the server's admission limit.
-fn server_busy() -> ApiError {
-    let mut e = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "server_busy",
-        "the server is writing as many uploads as it takes at once: nothing was stored, send again in a moment",
-    );
-    e.retry_after = Some(1);
-    e
-}
-
 /// Uploads records made on a phone. Idempotent: a replayed batch changes nothing and is
 /// acknowledged again; the phone forgets a record only once it is acknowledged.
 #[utoipa::path(post, path = "/campaigns/{campaign}/field/sync", tag = "field",
@@ -741,19 +731,11 @@ fn server_busy() -> ApiError {
 pub async fn sync(
     State(state): State<AppState>,
     auth: Authorized<FieldWork>,
+    // Before the body is read: an upload turned away costs no parsing. Held until the answer
+    // is built.
+    _slot: UploadSlot,
     ApiJson(body): ApiJson<SyncBatchDto>,
 ) -> ApiResult<Json<SyncResultDto>> {
-    // Held until the answer is built: the uploads being written are bounded, the others are
-    // told to come back rather than queued behind them.
-    let _slot = match &state.sync_slots {
-        Some(slots) => Some(
-            slots
-                .clone()
-                .try_acquire_owned()
-                .map_err(|_| server_busy())?,
-        ),
-        None => None,
-    };
     if body.records.len() > terrain_store::MAX_BATCH {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -588,8 +588,9 @@ on_both!(
     walkers_upload_exactly_once
 );
 
-/// A burst of uploads beyond the admission limit is turned away at once with `429 server_busy`
-/// and a `Retry-After`, storing nothing; the same batch sent again once a slot is free is stored.
+/// A burst of uploads beyond the admission limit is turned away with `429 server_busy` and a
+/// `Retry-After` after a short wait for a slot, storing nothing; a slot freed during that wait
+/// admits the upload; the refused batch sent again once a slot is free is stored.
 async fn uploads_beyond_the_limit_are_told_to_come_back(app: &TestApp) {
     let c = app.fx.campaign;
     let (stops, _, _) = field_setup(app).await;
@@ -635,8 +636,22 @@ async fn uploads_beyond_the_limit_are_told_to_come_back(app: &TestApp) {
         "nothing of a refused batch is stored"
     );
 
+    // A slot freed while the upload waits for one (at most `sync_admission_wait`) admits it:
+    // the burst is absorbed without a round trip to the phone.
+    let early = json!({"device_id": Uuid::now_v7(), "records": [visit(&stops[1], 1, "not_home")]});
+    let freeing = async {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        drop(held);
+    };
+    let (r, ()) = tokio::join!(
+        app.send(Actor::Walker18, Method::POST, &sync_path, Some(early)),
+        freeing
+    );
+    let (s, body) = json_of(r).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(visits().await, before + 1);
+
     // One slot free: the same batch goes through, whole.
-    drop(held);
     let _others = slots
         .clone()
         .acquire_many_owned(limit as u32 - 1)
@@ -649,7 +664,7 @@ async fn uploads_beyond_the_limit_are_told_to_come_back(app: &TestApp) {
     .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["stored"], 2);
-    assert_eq!(visits().await, before + 2);
+    assert_eq!(visits().await, before + 3);
     assert_eq!(
         slots.available_permits(),
         1,
