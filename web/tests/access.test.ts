@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { can, grantableRoles } from '../src/lib/access';
+import { can, diagnosticTabs, grantableRoles, homePage } from '../src/lib/access';
 
 describe('what each role sees', () => {
   it('keeps the audit log for directors', () => {
@@ -14,6 +14,20 @@ describe('what each role sees', () => {
     expect(can('walker', 'quotas')).toBe(false);
     expect(can('director', 'weighting')).toBe(true);
     expect(can('coordinator', 'weighting')).toBe(false);
+  });
+
+  it('gives coders the coding and nothing else; directors make coders, coordinators do not', () => {
+    expect(can('coder', 'diagnostic')).toBe(true);
+    for (const p of ['overview', 'territories', 'map', 'team', 'field', 'turfs', 'questionnaires'] as const) {
+      expect(can('coder', p)).toBe(false);
+    }
+    expect(homePage('coder')).toBe('diagnostic');
+    expect(homePage('walker')).toBe('overview');
+    expect(diagnosticTabs('coder')).toEqual(['coding']);
+    expect(diagnosticTabs('coordinator')).toContain('themes');
+    expect(grantableRoles('director')).toContain('coder');
+    expect(grantableRoles('coordinator')).not.toContain('coder');
+    expect(grantableRoles('coder')).toEqual([]);
   });
 
   it('never lets a role grant more than it holds', () => {

@@ -6,8 +6,8 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A member's role in a campaign. `Admin` is server-wide (it manages campaigns); the others are
-/// per campaign. Coordinators, trainers and walkers are scoped to territories; a director sees
-/// the whole campaign.
+/// per campaign. Coordinators, trainers, walkers and coders are scoped to territories; a director
+/// sees the whole campaign.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -16,16 +16,21 @@ pub enum Role {
     Coordinator,
     Trainer,
     Walker,
+    /// Codes open answers with themes (issue 9), and nothing else: no field work, no
+    /// members, no addresses; reads masked answers only, those of its territories (the
+    /// campaign's root territory to code everything).
+    Coder,
 }
 
 impl Role {
-    /// Every role, from the most to the least powerful.
-    pub const ALL: [Role; 5] = [
+    /// Every role, from the most to the least powerful (the coder, apart, last).
+    pub const ALL: [Role; 6] = [
         Role::Admin,
         Role::Director,
         Role::Coordinator,
         Role::Trainer,
         Role::Walker,
+        Role::Coder,
     ];
 
     /// The stable name used in the API, the CLI and the database.
@@ -36,6 +41,7 @@ impl Role {
             Role::Coordinator => "coordinator",
             Role::Trainer => "trainer",
             Role::Walker => "walker",
+            Role::Coder => "coder",
         }
     }
 
@@ -48,6 +54,13 @@ impl Role {
     pub fn can(self, cap: Capability) -> bool {
         use Capability::*;
         use Role::*;
+        // A coder codes answers, and reads only what coding needs.
+        if self == Coder {
+            return matches!(
+                cap,
+                ReadCampaign | ReadTerritories | ReadOwnProfile | ReadQuestionnaires | CodeAnswers
+            );
+        }
         match cap {
             ReadCampaign | ReadTerritories | ReadOwnProfile => true,
             ManageCampaigns => self == Admin,
@@ -88,11 +101,12 @@ impl Role {
     pub fn may_grant(self, other: Role) -> bool {
         match self {
             Role::Admin => true,
+            // Coders are chosen by the direction, which owns the analysis.
             Role::Director => other != Role::Admin,
             Role::Coordinator => matches!(other, Role::Trainer | Role::Walker),
             // Trainers bring newcomers in at their training sessions.
             Role::Trainer => other == Role::Walker,
-            Role::Walker => false,
+            Role::Walker | Role::Coder => false,
         }
     }
 }
@@ -105,7 +119,7 @@ impl fmt::Display for Role {
 
 /// A role name that is not one of Terrain's roles.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role {0:?}: expected admin, director, coordinator, trainer or walker")]
+#[error("unknown role {0:?}: expected admin, director, coordinator, trainer, walker or coder")]
 pub struct RoleError(pub String);
 
 impl FromStr for Role {
@@ -250,5 +264,52 @@ mod tests {
         assert!(Role::Coordinator.can(Capability::CodeAnswers));
         assert!(!Role::Trainer.can(Capability::ReadDiagnostic));
         assert!(!Role::Walker.can(Capability::CodeAnswers));
+    }
+
+    #[test]
+    fn coders_code_and_do_nothing_else() {
+        let may: Vec<Capability> = [
+            Capability::ReadCampaign,
+            Capability::ReadTerritories,
+            Capability::ReadOwnProfile,
+            Capability::ReadQuestionnaires,
+            Capability::CodeAnswers,
+        ]
+        .into();
+        for cap in [
+            Capability::ManageCampaigns,
+            Capability::EditCampaign,
+            Capability::ReadAddresses,
+            Capability::ReadMembers,
+            Capability::ManageMembers,
+            Capability::CreateInvites,
+            Capability::ReadAudit,
+            Capability::ReadTargeting,
+            Capability::TakePart,
+            Capability::ReadVolunteers,
+            Capability::ReadTurfs,
+            Capability::AssignTurfs,
+            Capability::FieldWork,
+            Capability::ReadFieldProgress,
+            Capability::ReadContacts,
+            Capability::ReadDiagnostic,
+            Capability::ManagePersonalData,
+        ]
+        .into_iter()
+        .chain(may.iter().copied())
+        {
+            assert_eq!(
+                Role::Coder.can(cap),
+                may.contains(&cap),
+                "coder and {cap:?}"
+            );
+        }
+        assert!(!Role::Coder.is_campaign_wide());
+        assert!(Role::Director.may_grant(Role::Coder));
+        assert!(Role::Admin.may_grant(Role::Coder));
+        assert!(!Role::Coordinator.may_grant(Role::Coder));
+        assert!(!Role::Trainer.may_grant(Role::Coder));
+        assert!(!Role::Coder.may_grant(Role::Walker));
+        assert_eq!("coder".parse::<Role>().unwrap(), Role::Coder);
     }
 }

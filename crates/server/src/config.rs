@@ -1,6 +1,7 @@
 //! Server settings, with defaults that work on a laptop.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How the server runs. Built by the CLI from flags and environment variables.
@@ -39,6 +40,22 @@ pub struct ServerConfig {
     /// How long an upload may wait for one of those slots before being turned away: a short
     /// wait absorbs a burst without a round trip to the phone.
     pub sync_admission_wait: Duration,
+    /// Headless Chromium, to print the diagnostic report to PDF; `None`: no PDF (the HTML
+    /// report prints from any browser).
+    pub chromium: Option<PathBuf>,
+}
+
+/// The Chromium to print PDFs with: `TERRAIN_CHROMIUM` when set (empty: none), else
+/// `/usr/bin/chromium` when it exists.
+pub fn default_chromium() -> Option<PathBuf> {
+    match std::env::var_os("TERRAIN_CHROMIUM") {
+        Some(p) if p.is_empty() => None,
+        Some(p) => Some(PathBuf::from(p)),
+        None => {
+            let p = PathBuf::from("/usr/bin/chromium");
+            p.exists().then_some(p)
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -58,6 +75,7 @@ impl Default for ServerConfig {
             smtp: None,
             sync_max_in_flight: 16,
             sync_admission_wait: Duration::from_millis(50),
+            chromium: default_chromium(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod access;
 pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod choropleth;
 pub mod config;
 pub mod error;
 pub mod ics;
@@ -18,6 +19,7 @@ pub mod retention;
 pub mod state;
 pub mod web;
 pub mod weighting;
+pub mod xlsx;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};

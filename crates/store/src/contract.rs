@@ -826,6 +826,125 @@ pub async fn memberships_and_scopes(store: Arc<dyn Store>) {
         store.member(c, UserId::new()).await.unwrap_err(),
         StorageError::NotFound { what: "member", .. }
     ));
+    // A coder (issue 9): scoped to territories like a coordinator, read back as one.
+    let coder = user(store, Some("codeur@exemple.fr"), "Codeur").await;
+    let m = store
+        .add_member(
+            &Audit::cli(),
+            c,
+            &add(
+                coder.id,
+                Role::Coder,
+                vec![a18.id, a19.id],
+                Some(director.id),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(m.role, Role::Coder);
+    let back = store.member(c, coder.id).await.unwrap();
+    assert_eq!(back.role, Role::Coder);
+    let mut paths: Vec<_> = back.territories.iter().map(|t| t.path.clone()).collect();
+    paths.sort();
+    let mut want = vec![a18.path.clone(), a19.path.clone()];
+    want.sort();
+    assert_eq!(paths, want);
+    let no_territory = add(user(store, None, "z").await.id, Role::Coder, vec![], None);
+    let err = store
+        .add_member(&Audit::cli(), c, &no_territory)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::Invalid { .. }), "{err}");
+}
+
+/// Members made before the coder role's migration (0012), to check after it.
+pub struct BeforeCoderRole {
+    campaign: CampaignId,
+    /// Each member: user, role, territories' paths (sorted).
+    members: Vec<(UserId, Role, Vec<terrain_model::TerritoryPath>)>,
+}
+
+/// Fills a database migrated up to just before the coder role (0012) with members of every
+/// campaign role, most with territories. SQLite rebuilds the memberships table in that
+/// migration: [`check_after_coder_role`] checks nothing was lost.
+pub async fn populate_before_coder_role(store: &dyn Store) -> BeforeCoderRole {
+    let (c, ts) = seeded(store, "avant-codeurs").await;
+    let a18 = find(&ts, "75118").id;
+    let a19 = find(&ts, "75119").id;
+    let b = find(&ts, "75056_1801").id;
+    let mut members = Vec::new();
+    for (i, (role, territories)) in [
+        (Role::Director, vec![]),
+        (Role::Coordinator, vec![a18, a19]),
+        (Role::Trainer, vec![a18]),
+        (Role::Walker, vec![b]),
+        (Role::Walker, vec![a19, b]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let u = user(store, None, &format!("Membre {i}")).await;
+        let m = store
+            .add_member(
+                &Audit::cli(),
+                c,
+                &NewMember {
+                    user_id: u.id,
+                    role,
+                    territories,
+                    recruited_by: None,
+                    trained_by: None,
+                },
+            )
+            .await
+            .unwrap();
+        let mut paths: Vec<_> = m.territories.iter().map(|t| t.path.clone()).collect();
+        paths.sort();
+        members.push((u.id, role, paths));
+    }
+    BeforeCoderRole {
+        campaign: c,
+        members,
+    }
+}
+
+/// After the coder role's migration: every member made before keeps its role and territories,
+/// and a coder with territories can be added and read back.
+pub async fn check_after_coder_role(store: &dyn Store, before: BeforeCoderRole) {
+    let c = before.campaign;
+    for (u, role, paths) in &before.members {
+        let m = store.member(c, *u).await.unwrap();
+        assert_eq!(m.role, *role);
+        let mut got: Vec<_> = m.territories.iter().map(|t| t.path.clone()).collect();
+        got.sort();
+        assert_eq!(&got, paths, "territories of a {role} after the migration");
+    }
+    assert_eq!(
+        store.members(c, &Scope::Campaign).await.unwrap().len(),
+        before.members.len()
+    );
+    let ts = store
+        .territories(c, &TerritoryQuery::default())
+        .await
+        .unwrap();
+    let coder = user(store, None, "Codeuse").await;
+    let m = store
+        .add_member(
+            &Audit::cli(),
+            c,
+            &NewMember {
+                user_id: coder.id,
+                role: Role::Coder,
+                territories: vec![find(&ts, "75118").id],
+                recruited_by: None,
+                trained_by: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(m.role, Role::Coder);
+    assert_eq!(m.territories.len(), 1);
+    assert_eq!(store.member(c, coder.id).await.unwrap().role, Role::Coder);
 }
 
 pub async fn sessions_expire(store: Arc<dyn Store>) {

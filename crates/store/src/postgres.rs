@@ -95,6 +95,28 @@ mod tests {
         }
     });
 
+    /// Memberships made before the coder role's migration (0012) keep their roles and
+    /// territories through it.
+    #[tokio::test]
+    async fn memberships_survive_the_coder_role_migration() {
+        let Some(schema) = PgSchema::create().await else {
+            return;
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(schema.connect_options())
+            .await
+            .unwrap();
+        let migrator = sqlx::migrate!("./migrations/postgres");
+        migrator.run_to(11, &pool).await.unwrap();
+        let store = PgStore { pool: pool.clone() };
+        let before = crate::contract::populate_before_coder_role(&store).await;
+        migrator.run(&pool).await.unwrap();
+        crate::contract::check_after_coder_role(&store, before).await;
+        pool.close().await;
+        crate::testing::Cleanup::cleanup(schema).await;
+    }
+
     mod field {
         use super::*;
         crate::field_contract_suite!(async {

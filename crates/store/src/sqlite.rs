@@ -120,6 +120,35 @@ mod tests {
         )
     });
 
+    /// Memberships made before the coder role's migration (0012), which rebuilds the table,
+    /// keep their roles and territories; foreign keys still hold after it.
+    #[tokio::test]
+    async fn memberships_survive_the_coder_role_migration() {
+        let opts = SqliteConnectOptions::from_str("sqlite::memory:")
+            .unwrap()
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts)
+            .await
+            .unwrap();
+        let migrator = sqlx::migrate!("./migrations/sqlite");
+        migrator.run_to(11, &pool).await.unwrap();
+        let store = SqliteStore { pool: pool.clone() };
+        let before = crate::contract::populate_before_coder_role(&store).await;
+        migrator.run(&pool).await.unwrap();
+        let broken: Vec<(String,)> =
+            sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert!(broken.is_empty(), "foreign keys broken: {broken:?}");
+        crate::contract::check_after_coder_role(&store, before).await;
+    }
+
     /// The field suite runs on a file database: its uploads are cut off mid-way, and sqlx
     /// closes a connection whose query was cancelled — an in-memory database would vanish with
     /// it, a file (as in production) does not.

@@ -101,11 +101,16 @@ impl PgSchema {
         Arc::new(self.pg_store().await)
     }
 
+    /// Options that connect to this schema (nothing migrated).
+    pub fn connect_options(&self) -> PgConnectOptions {
+        PgConnectOptions::from_str(&self.url)
+            .expect("test URL parses")
+            .options([("search_path", self.name.as_str())])
+    }
+
     /// The concrete PostgreSQL store in this schema.
     pub async fn pg_store(&self) -> PgStore {
-        let opts = PgConnectOptions::from_str(&self.url)
-            .expect("test URL parses")
-            .options([("search_path", self.name.as_str())]);
+        let opts = self.connect_options();
         PgStore::connect_with(opts, &self.url)
             .await
             .expect("connect to test schema")

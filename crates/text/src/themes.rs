@@ -238,6 +238,80 @@ pub struct ThemeAnalysis {
 }
 
 impl ThemeAnalysis {
+    /// Each theme's shares (main theme and mentions, weighted, with intervals) in each group,
+    /// groups in their sorted order; a group of fewer than `min_group_size` analysed answers
+    /// is suppressed. `groups` and `weights` (default 1) hold one entry per analysed answer,
+    /// as given to [`analyse`]; answers without features and without a group are left out.
+    /// The same figures as [`analyse`] gives with `groups`, without analysing again: one
+    /// analysis serves every breakdown.
+    ///
+    /// # Errors
+    /// [`TextError::LengthMismatch`] when `groups` or `weights` do not have one entry per
+    /// answer; [`TextError::InvalidOption`] for a bad weight or confidence.
+    pub fn group_shares(
+        &self,
+        groups: &[Option<String>],
+        weights: Option<&[f64]>,
+        min_group_size: usize,
+        confidence: f64,
+    ) -> Result<Vec<Vec<GroupShare>>, TextError> {
+        let n = self.dominant.len();
+        if groups.len() != n {
+            return Err(TextError::LengthMismatch {
+                what: "groups".into(),
+                expected: n,
+                found: groups.len(),
+            });
+        }
+        if let Some(w) = weights
+            && w.len() != n
+        {
+            return Err(TextError::LengthMismatch {
+                what: "weights".into(),
+                expected: n,
+                found: w.len(),
+            });
+        }
+        let w_of = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let mut group_rows: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for i in (0..n).filter(|&i| self.dominant[i].is_some()) {
+            if let Some(value) = &groups[i] {
+                group_rows.entry(value.as_str()).or_default().push(i);
+            }
+        }
+        let mut out = Vec::with_capacity(self.themes.len());
+        for l in 0..self.themes.len() {
+            let mut shares = Vec::with_capacity(group_rows.len());
+            for (value, rows) in &group_rows {
+                if rows.len() < min_group_size {
+                    shares.push(GroupShare {
+                        group: (*value).to_string(),
+                        n: rows.len(),
+                        share: None,
+                        mention_share: None,
+                        suppressed: true,
+                    });
+                    continue;
+                }
+                let w: Vec<f64> = rows.iter().map(|&i| w_of(i)).collect();
+                let d: Vec<bool> = rows.iter().map(|&i| self.dominant[i] == Some(l)).collect();
+                let m: Vec<bool> = rows
+                    .iter()
+                    .map(|&i| self.mentions.get(i).is_some_and(|x| x.contains(&l)))
+                    .collect();
+                shares.push(GroupShare {
+                    group: (*value).to_string(),
+                    n: rows.len(),
+                    share: Some(weighted_share(&d, &w, confidence)?),
+                    mention_share: Some(weighted_share(&m, &w, confidence)?),
+                    suppressed: false,
+                });
+            }
+            out.push(shares);
+        }
+        Ok(out)
+    }
+
     /// Themes proposed for an answer, most likely first, with their proportions
     /// (what a human coder sees as the model's suggestion).
     #[must_use]
@@ -583,15 +657,6 @@ fn report<S: AsRef<str>>(
     let item_answer: Vec<usize> = cx.items.iter().map(|it| it.answer).collect();
     let postings = Postings::grouped(&cx.corpus.counts, &item_answer, n);
 
-    let mut group_rows: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    if let Some(g) = cx.groups {
-        for &i in &usable {
-            if let Some(value) = &g[i] {
-                group_rows.entry(value.clone()).or_default().push(i);
-            }
-        }
-    }
-
     let mut themes = Vec::with_capacity(k);
     for l in 0..k {
         let top = model.top_features(l, options.top_terms);
@@ -623,29 +688,6 @@ fn report<S: AsRef<str>>(
         let mention_flags: Vec<bool> = usable.iter().map(|&i| mentions[i].contains(&l)).collect();
         let share = weighted_share(&dominant_flags, &usable_weights, options.confidence)?;
         let mention_share = weighted_share(&mention_flags, &usable_weights, options.confidence)?;
-        let mut group_shares = Vec::new();
-        for (value, rows) in &group_rows {
-            if rows.len() < options.min_group_size {
-                group_shares.push(GroupShare {
-                    group: value.clone(),
-                    n: rows.len(),
-                    share: None,
-                    mention_share: None,
-                    suppressed: true,
-                });
-                continue;
-            }
-            let w: Vec<f64> = rows.iter().map(|&i| w_of(i)).collect();
-            let d: Vec<bool> = rows.iter().map(|&i| dominant[i] == Some(l)).collect();
-            let m: Vec<bool> = rows.iter().map(|&i| mentions[i].contains(&l)).collect();
-            group_shares.push(GroupShare {
-                group: value.clone(),
-                n: rows.len(),
-                share: Some(weighted_share(&d, &w, options.confidence)?),
-                mention_share: Some(weighted_share(&m, &w, options.confidence)?),
-                suppressed: false,
-            });
-        }
         themes.push(Theme {
             id: l + 1,
             label: label_terms.join(" · "),
@@ -655,7 +697,7 @@ fn report<S: AsRef<str>>(
             mention_share,
             coherence: postings.coherence(&top),
             examples: examples(cx, &item_dominant, &item_affinity, l),
-            groups: group_shares,
+            groups: Vec::new(),
         });
     }
     let coherence = if k == 0 {
@@ -663,7 +705,7 @@ fn report<S: AsRef<str>>(
     } else {
         themes.iter().map(|t| t.coherence).sum::<f64>() / k as f64
     };
-    Ok(ThemeAnalysis {
+    let mut analysis = ThemeAnalysis {
         answers: n,
         usable: usable.len(),
         items: cx.items.len(),
@@ -680,7 +722,15 @@ fn report<S: AsRef<str>>(
         dominant,
         mentions,
         proportions,
-    })
+    };
+    if let Some(g) = cx.groups {
+        let shares =
+            analysis.group_shares(g, cx.weights, options.min_group_size, options.confidence)?;
+        for (theme, groups) in analysis.themes.iter_mut().zip(shares) {
+            theme.groups = groups;
+        }
+    }
+    Ok(analysis)
 }
 
 /// The items that represent theme `l` best: highest share of their weight on `l` among
@@ -982,6 +1032,39 @@ mod tests {
             assert_eq!(t.groups.len(), 1);
             assert!(t.groups[0].suppressed && t.groups[0].share.is_none());
         }
+    }
+
+    #[test]
+    fn one_analysis_serves_every_breakdown() {
+        let texts = answers();
+        let n = texts.len();
+        let groups: Vec<Option<String>> = (0..n)
+            .map(|i| match i % 3 {
+                0 => None,
+                1 => Some("un".to_string()),
+                _ => Some("deux".to_string()),
+            })
+            .collect();
+        let weights: Vec<f64> = (0..n).map(|i| 1.0 + (i % 4) as f64 / 2.0).collect();
+        let opts = ThemeOptions {
+            k: Some(3),
+            min_group_size: 5,
+            ..options()
+        };
+        let with = analyse(&texts, Some(&weights), Some(&groups), &opts).expect("analysis");
+        let without = analyse(&texts, Some(&weights), None, &opts).expect("analysis");
+        let later = without
+            .group_shares(&groups, Some(&weights), 5, opts.confidence)
+            .expect("shares");
+        assert_eq!(later.len(), with.themes.len());
+        for (t, g) in with.themes.iter().zip(&later) {
+            assert_eq!(&t.groups, g);
+            assert_eq!(g.len(), 2);
+        }
+        assert!(matches!(
+            without.group_shares(&groups[1..], None, 5, 0.95),
+            Err(TextError::LengthMismatch { .. })
+        ));
     }
 
     #[test]

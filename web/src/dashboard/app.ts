@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import { api, ApiError, setCsrfToken, type MyCampaign, type Role, type Session } from '../lib/api';
 import { t } from '../i18n';
-import { can, type Page } from '../lib/access';
+import { can, homePage, type Page } from '../lib/access';
 import { Overview } from './overview';
 import { Territories } from './territories';
 import { Team } from './team';
@@ -138,7 +138,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
   }
   const role: Role = mine.role;
   const pages = PAGES.filter((p) => can(role, p));
-  const page = pages.includes(route.page) ? route.page : 'overview';
+  const page = pages.includes(route.page) ? route.page : homePage(role);
   let content: ComponentChildren;
   switch (page) {
     case 'territories':
@@ -201,7 +201,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
   return html`
     <div class="shell">
       <header class="topbar">
-        <a class="brand" href="#/overview"><img src="/favicon.png" alt="" width="28" height="28" /><span>${t('app.name')}</span></a>
+        <a class="brand" href=${`#/${homePage(role)}`}><img src="/favicon.png" alt="" width="28" height="28" /><span>${t('app.name')}</span></a>
         <label class="switcher">
           <span class="sr-only">${t('nav.campaign')}</span>
           <select aria-label=${t('nav.campaign')} value=${mine.campaign.id}

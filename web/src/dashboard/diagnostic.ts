@@ -1,18 +1,20 @@
 // The diagnostic (issue 9), for the direction and coordinators: the closed questions with
-// their intervals, the themes of the open answers with their verbatims, the human coding
-// (digits pick codes, Enter saves and goes to the next answer), the reading list, and the
-// report to download.
+// their intervals, the themes of the open answers with their verbatims and their breakdown by
+// profile and territory, the human coding (digits pick codes, Enter saves and goes to the next
+// answer), the reading list, and the report (HTML, PDF) and workbook to download. Coders see
+// the coding only.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { MyCampaign } from '../lib/api';
+import { diagnosticTabs } from '../lib/access';
 import { fieldApi } from '../lib/field-api';
-import { diagnosticApi, type Coding, type EstimateRow, type Share } from '../lib/diagnostic-api';
+import { diagnosticApi, type Coding, type EstimateRow, type Share, type Theme } from '../lib/diagnostic-api';
 import { useAsync } from '../lib/hooks';
 import { formatNumber, formatPercent, t } from '../i18n';
 import type { MessageKey } from '../i18n/fr';
 
 type Tab = 'closed' | 'themes' | 'coding' | 'reading';
-const TABS: Tab[] = ['closed', 'themes', 'coding', 'reading'];
+const BREAKDOWNS = ['sex', 'age_band', 'occupation', 'territory'] as const;
 
 export function Diagnostic({ mine }: { mine: MyCampaign }) {
   const c = mine.campaign.id;
@@ -20,7 +22,9 @@ export function Diagnostic({ mine }: { mine: MyCampaign }) {
   const published = (questionnaires.data ?? []).filter((q) => q.versions.some((v) => v.status !== 'draft'));
   const [chosen, setChosen] = useState('');
   const q = chosen || published[0]?.id || '';
-  const [tab, setTab] = useState<Tab>('closed');
+  const tabs: Tab[] = diagnosticTabs(mine.role);
+  const reads = tabs.includes('closed');
+  const [tab, setTab] = useState<Tab>(tabs[0]);
   const [question, setQuestion] = useState('');
   return html`<section class="diagnostic">
     <div class="title-row">
@@ -29,18 +33,22 @@ export function Diagnostic({ mine }: { mine: MyCampaign }) {
         onChange=${(e: Event) => setChosen((e.target as HTMLSelectElement).value)}>
         ${published.map((x) => html`<option value=${x.id}>${x.name}</option>`)}
       </select>`}
-      ${q && html`<a class="button" data-testid="report" href=${diagnosticApi.reportUrl(c, q)} download="diagnostic.html">${t('diag.report')}</a>`}
+      ${q && reads && html`<span class="downloads">
+        <a class="button" data-testid="report" href=${diagnosticApi.reportUrl(c, q)} download="diagnostic.html">${t('diag.report')}</a>
+        <a class="button" data-testid="report-pdf" href=${diagnosticApi.reportPdfUrl(c, q)} download="diagnostic.pdf">${t('diag.pdf')}</a>
+        <a class="button" data-testid="xlsx" href=${diagnosticApi.xlsxUrl(c, q)} download="diagnostic.xlsx">${t('diag.xlsx')}</a>
+      </span>`}
     </div>
     ${questionnaires.error && html`<p class="error">${questionnaires.error.message}</p>`}
     ${questionnaires.data && !q && html`<p class="muted">${t('diag.none')}</p>`}
     ${q && html`
-      <div class="tabs" role="tablist">
-        ${TABS.map((x) => html`<button type="button" role="tab" aria-selected=${tab === x} class=${tab === x ? 'active' : ''}
+      ${tabs.length > 1 && html`<div class="tabs" role="tablist">
+        ${tabs.map((x) => html`<button type="button" role="tab" aria-selected=${tab === x} class=${tab === x ? 'active' : ''}
           data-testid=${`tab-${x}`} onClick=${() => setTab(x)}>${t(`diag.tab.${x}` as MessageKey)}</button>`)}
-      </div>
+      </div>`}
       ${tab === 'closed' && html`<${ClosedView} c=${c} q=${q} />`}
       ${tab === 'themes' && html`<${ThemesView} c=${c} q=${q} question=${question} setQuestion=${setQuestion} />`}
-      ${tab === 'coding' && html`<${CodingView} c=${c} q=${q} question=${question} setQuestion=${setQuestion} />`}
+      ${tab === 'coding' && html`<${CodingView} c=${c} q=${q} question=${question} setQuestion=${setQuestion} reads=${reads} />`}
       ${tab === 'reading' && html`<${ReadingView} c=${c} q=${q} />`}`}
   </section>`;
 }
@@ -83,6 +91,7 @@ function ClosedView({ c, q }: { c: string; q: string }) {
         ${['sex', 'age_band', 'occupation', 'territory'].map((b) => html`<option value=${b}>${t(`diag.by.${b}` as MessageKey)}</option>`)}
       </select></label>
       <a href=${diagnosticApi.csvUrl(c, q, 'closed', { by: by || undefined })} download>${t('diag.csv')}</a>
+      <a href=${diagnosticApi.xlsxUrl(c, q)} download>${t('diag.xlsxShort')}</a>
     </div>
     ${data.error && html`<p class="error">${data.error.message}</p>`}
     ${data.loading && !d && html`<p class="muted">${t('common.loading')}</p>`}
@@ -110,13 +119,37 @@ function shareText(s: Share) {
   return `${formatPercent(s.estimate, 0)} (${formatPercent(s.lower, 0)} – ${formatPercent(s.upper, 0)})`;
 }
 
+/** A theme's shares in the groups of one breakdown: a compact table with bars and intervals;
+ * suppressed groups show "—" with the reason in a tooltip. */
+function Breakdown({ theme, by, min }: { theme: Theme; by: string; min: number }) {
+  const b = theme.breakdowns.find((x) => x.by === by);
+  if (!b || b.groups.length === 0) return html`<p class="muted small">${t('diag.noBreakdown')}</p>`;
+  return html`<table class="breakdown" data-testid="breakdown">
+    <thead><tr><th>${t(`diag.by.${by}` as MessageKey)}</th><th>${t('diag.answersShort')}</th><th>${t('diag.share')}</th><th class="wide"></th></tr></thead>
+    <tbody>${b.groups.map((g) => html`<tr class=${g.suppressed ? 'suppressed' : ''}>
+      <td>${g.group}</td>
+      <td>${g.suppressed ? `< ${min}` : formatNumber(g.n)}</td>
+      ${g.share
+        ? html`<td title=${`${t('diag.ci')} : ${formatPercent(g.share.lower, 0)} – ${formatPercent(g.share.upper, 0)}`}>${formatPercent(g.share.estimate, 0)}
+            <span class="muted small ci-text">(${formatPercent(g.share.lower, 0)} – ${formatPercent(g.share.upper, 0)})</span></td>
+          <td class="wide"><${EstimateBar} e=${g.share.estimate} lo=${g.share.lower} hi=${g.share.upper} /></td>`
+        : html`<td title=${t('diag.suppressedWhy', { n: min })} data-testid="suppressed-cell">—</td><td class="wide"></td>`}
+    </tr>`)}</tbody>
+  </table>`;
+}
+
 function ThemesView({ c, q, question, setQuestion }: { c: string; q: string; question: string; setQuestion: (v: string) => void }) {
   const data = useAsync(() => diagnosticApi.themes(c, q, question || undefined), [c, q, question]);
+  const [by, setBy] = useState<string>('sex');
   const d = data.data;
   return html`<div>
     <div class="toolbar">
       ${d && html`<${QuestionPicker} options=${d.open_questions} value=${d.question} onChange=${setQuestion} />`}
-      ${d && html`<a href=${diagnosticApi.csvUrl(c, q, 'themes', { question: d.question })} download>${t('diag.csv')}</a>`}
+      <label>${t('diag.by')} <select value=${by} data-testid="theme-by" onChange=${(e: Event) => setBy((e.target as HTMLSelectElement).value)}>
+        ${BREAKDOWNS.map((b) => html`<option value=${b}>${t(`diag.by.${b}` as MessageKey)}</option>`)}
+      </select></label>
+      ${d && html`<a href=${diagnosticApi.csvUrl(c, q, 'themes', { question: d.question, by })} download>${t('diag.csv')}</a>`}
+      <a href=${diagnosticApi.xlsxUrl(c, q)} download>${t('diag.xlsxShort')}</a>
     </div>
     ${data.error && html`<p class="error">${data.error.message}</p>`}
     ${data.loading && html`<p class="muted">${t('diag.analysing')}</p>`}
@@ -134,25 +167,26 @@ function ThemesView({ c, q, question, setQuestion }: { c: string; q: string; que
           <p class="muted small">${t('diag.terms')} : ${th.terms.join(', ')}</p>
           <p class="muted small">${t('diag.mentions', { s: shareText(th.mention_share) })}</p>
           ${th.verbatims.slice(0, 3).map((v) => html`<blockquote>« ${v.text} »</blockquote>`)}
+          <details class="breakdown-box" open>
+            <summary>${t('diag.breakdownOf', { by: t(`diag.by.${by}` as MessageKey) })}</summary>
+            <${Breakdown} theme=${th} by=${by} min=${d.min_cell} />
+          </details>
         </article>`)}
       </div>
       ${d.k_chosen_by && html`<p class="muted small">${t('diag.kChosen')} ${d.k_chosen_by}</p>`}`}
   </div>`;
 }
 
-function CodingView({ c, q, question, setQuestion }: { c: string; q: string; question: string; setQuestion: (v: string) => void }) {
-  const themes = useAsync(() => diagnosticApi.themes(c, q, question || undefined), [c, q, question]);
+function CodingView({ c, q, question, setQuestion, reads }: { c: string; q: string; question: string; setQuestion: (v: string) => void; reads: boolean }) {
   const [view, setView] = useState<Coding | null>(null);
   const [error, setError] = useState('');
   const [picked, setPicked] = useState<string[]>([]);
   const [flagged, setFlagged] = useState(false);
   const [saving, setSaving] = useState(false);
-  const key = themes.data?.question ?? question;
   useEffect(() => {
-    if (!key) return;
     setView(null);
-    diagnosticApi.coding(c, q, key).then(setView, (e: Error) => setError(e.message));
-  }, [c, q, key]);
+    diagnosticApi.coding(c, q, question || undefined).then(setView, (e: Error) => setError(e.message));
+  }, [c, q, question]);
   // The model proposes (the proposed codes are marked), the coder decides: nothing is picked
   // for them.
   useEffect(() => {
@@ -198,9 +232,9 @@ function CodingView({ c, q, question, setQuestion }: { c: string; q: string; que
   const v = view;
   return html`<div class="coding">
     <div class="toolbar">
-      ${themes.data && html`<${QuestionPicker} options=${themes.data.open_questions} value=${themes.data.question} onChange=${setQuestion} />`}
+      ${view && html`<${QuestionPicker} options=${view.open_questions} value=${view.question} onChange=${setQuestion} />`}
       ${v && html`<span class="muted small" data-testid="coded-by-me">${t('diag.codedByMe', { n: formatNumber(v.coded_by_me), total: formatNumber(v.answers) })}</span>`}
-      ${v && html`<a href=${diagnosticApi.csvUrl(c, q, 'codes', { question: v.question })} download>${t('diag.csv')}</a>`}
+      ${v && reads && html`<a href=${diagnosticApi.csvUrl(c, q, 'codes', { question: v.question })} download>${t('diag.csv')}</a>`}
     </div>
     ${error && html`<p class="error">${error}</p>`}
     ${!v && !error && html`<p class="muted">${t('diag.analysing')}</p>`}

@@ -15,6 +15,8 @@ const PAGES_BY_ROLE: Record<Role, Page[]> = {
   coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'quotas', 'team', 'invites', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field', 'diagnostic'],
   trainer: ['overview', 'territories', 'map', 'quotas', 'team', 'invites', 'volunteers', 'trainings', 'turfs', 'questionnaires', 'field'],
   walker: ['overview', 'territories', 'map'],
+  // Coders code open answers (masked) and see nothing else.
+  coder: ['diagnostic'],
 };
 
 /** Whether a role sees a page of the dashboard. */
@@ -22,12 +24,23 @@ export function can(role: Role, page: Page): boolean {
   return PAGES_BY_ROLE[role].includes(page);
 }
 
+/** The dashboard page a role lands on: the overview, or its only page (a coder: the coding). */
+export function homePage(role: Role): Page {
+  const pages = PAGES_BY_ROLE[role];
+  return pages.includes('overview') ? 'overview' : pages[0];
+}
+
+/** The diagnostic's tabs a role sees: a coder codes, and reads nothing else of the diagnostic. */
+export function diagnosticTabs(role: Role): ('closed' | 'themes' | 'coding' | 'reading')[] {
+  return role === 'coder' ? ['coding'] : ['closed', 'themes', 'coding', 'reading'];
+}
+
 /** Whether a role may add members (and which roles it may give). */
 export function grantableRoles(role: Role): Role[] {
   switch (role) {
     case 'admin':
     case 'director':
-      return ['director', 'coordinator', 'trainer', 'walker'];
+      return ['director', 'coordinator', 'trainer', 'walker', 'coder'];
     case 'coordinator':
       return ['trainer', 'walker'];
     default:

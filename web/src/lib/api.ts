@@ -2,7 +2,7 @@
 // cookie sent by the browser, the anti-CSRF token echoed on every write, errors as ApiError
 // with the server's stable code.
 
-export type Role = 'admin' | 'director' | 'coordinator' | 'trainer' | 'walker';
+export type Role = 'admin' | 'director' | 'coordinator' | 'trainer' | 'walker' | 'coder';
 export type Kind = 'region' | 'department' | 'commune' | 'arrondissement' | 'bureau' | 'iris';
 
 export interface User { id: string; email: string | null; display_name: string; is_admin: boolean }

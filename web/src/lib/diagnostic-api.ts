@@ -17,8 +17,10 @@ export interface Share { estimate: number; lower: number; upper: number; n: numb
 export interface Theme {
   code: string; label: string; terms: string[]; share: Share; mention_share: Share;
   verbatims: { response_id: string; text: string }[];
-  groups: { group: string; n: number; share: Share | null; suppressed: boolean }[];
+  groups: GroupShare[];
+  breakdowns: { by: string; groups: GroupShare[] }[];
 }
+export interface GroupShare { group: string; n: number; share: Share | null; suppressed: boolean }
 export interface Themes {
   questionnaire_id: string; question: string; text: string; respondents: number; answers: number; k: number;
   k_chosen_by: string; weighting: Weighting; min_cell: number; masked: boolean; themes: Theme[]; note: string | null;
@@ -32,6 +34,7 @@ export interface Coding {
   kappa: { kappa: number; lower: number; upper: number; observed: number; n: number } | null;
   shares: { code: string; label: string; share: Share }[];
   weighting: Weighting; masked: boolean;
+  open_questions: { key: string; text: string }[];
 }
 export interface ReadingItem { response_id: string; question: string; text: string; codes: string[] }
 
@@ -52,6 +55,8 @@ export const diagnosticApi = {
     request<Coding>('POST', `${base(c)}/coding`, body),
   readingList: (c: string, questionnaire: string) => request<ReadingItem[]>('GET', `${base(c)}/reading-list?${qs({ questionnaire })}`),
   reportUrl: (c: string, questionnaire: string) => `/api/v1${base(c)}/report?${qs({ questionnaire })}`,
+  reportPdfUrl: (c: string, questionnaire: string) => `/api/v1${base(c)}/report.pdf?${qs({ questionnaire })}`,
+  xlsxUrl: (c: string, questionnaire: string) => `/api/v1${base(c)}/export.xlsx?${qs({ questionnaire })}`,
   csvUrl: (c: string, questionnaire: string, table: string, extra: Record<string, string | undefined> = {}) =>
     `/api/v1${base(c)}/export.csv?${qs({ questionnaire, table, ...extra })}`,
 };

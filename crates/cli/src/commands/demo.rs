@@ -30,8 +30,9 @@ pub struct DemoArgs {
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "terrain-demo";
 
-/// A demo account: e-mail, name, role, territory (arrondissement code).
-const ACCOUNTS: [(&str, &str, Option<Role>, Option<&str>); 6] = [
+/// A demo account: e-mail, name, role, territory (arrondissement code; the coder gets the root,
+/// the region, to code every answer).
+const ACCOUNTS: [(&str, &str, Option<Role>, Option<&str>); 7] = [
     ("admin@terrain.demo", "Alex Admin", None, None),
     (
         "directrice@terrain.demo",
@@ -63,7 +64,17 @@ const ACCOUNTS: [(&str, &str, Option<Role>, Option<&str>); 6] = [
         Some(Role::Walker),
         Some("75118"),
     ),
+    (
+        "codeur@terrain.demo",
+        "Hugo Bernard",
+        Some(Role::Coder),
+        Some(CODER_ROOT),
+    ),
 ];
+
+/// The territory of the demo's coder: the root of the tree (Île-de-France), so that they code
+/// the answers of the whole campaign.
+const CODER_ROOT: &str = "11";
 
 /// What the demo made, for the banner.
 #[derive(Debug)]
@@ -115,12 +126,14 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<DemoSeed> {
             .await?;
         let Some(role) = role else { continue };
         let territories = match arr {
-            Some(code) => vec![
-                store
-                    .territory_by_code(campaign.id, TerritoryKind::Arrondissement, code)
-                    .await?
-                    .id,
-            ],
+            Some(code) => {
+                let kind = if code == CODER_ROOT {
+                    TerritoryKind::Region
+                } else {
+                    TerritoryKind::Arrondissement
+                };
+                vec![store.territory_by_code(campaign.id, kind, code).await?.id]
+            }
             None => vec![],
         };
         let recruited_by = match role {
@@ -287,9 +300,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  Sign in with one of these accounts (password: {DEMO_PASSWORD}):");
     for (email, name, role, arr) in ACCOUNTS {
         let role = role.map_or("admin (server)".to_string(), |r| r.to_string());
-        let where_ = arr
-            .map(|a| format!(", Paris {}e", &a[3..]))
-            .unwrap_or_default();
+        let where_ = match arr {
+            Some(CODER_ROOT) => ", the whole campaign (masked answers)".to_string(),
+            Some(a) => format!(", Paris {}e", a.get(3..).unwrap_or(a)),
+            None => String::new(),
+        };
         println!("    {email:<28} {name:<16} {role}{where_}");
     }
     println!();

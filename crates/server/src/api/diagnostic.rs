@@ -143,7 +143,7 @@ pub struct DiagnosticParams {
     pub by: Option<String>,
     /// Suppress cells with fewer respondents than this (at least 10, the default).
     pub min_cell: Option<usize>,
-    /// CSV export: `closed`, `themes` or `codes`.
+    /// CSV export: `closed`, `themes`, `codes` or `margins`.
     pub table: Option<String>,
 }
 
@@ -358,6 +358,19 @@ impl Data {
         } else {
             mask(text, &PrivacyOptions::default()).text
         }
+    }
+
+    /// The open questions of the questionnaire, in its order.
+    fn open_questions(&self) -> Vec<OpenQuestionDto> {
+        self.def
+            .questions
+            .iter()
+            .filter(|q| matches!(q.kind, QuestionKind::Open { .. }))
+            .map(|q| OpenQuestionDto {
+                key: q.key.clone(),
+                text: q.text.clone(),
+            })
+            .collect()
     }
 
     fn open_question(&self, key: Option<&str>) -> ApiResult<(String, String)> {
@@ -673,12 +686,12 @@ fn cache() -> &'static Cache {
 }
 
 /// The themes of a question's answers, computed once per set of responses (the key holds the
-/// scope, the breakdown, the number of responses and the first and last ids, so that a new
-/// response makes a new analysis).
-async fn themes_of(d: &Data, question: &str, by: Option<&str>) -> ApiResult<Arc<Analysed>> {
+/// scope, the number of responses and the first and last ids, so that a new response makes a
+/// new analysis). Breakdowns by group come from the same analysis ([`theme_groups`]).
+async fn themes_of(d: &Data, question: &str) -> ApiResult<Arc<Analysed>> {
     let answers = d.open_answers(question);
     let key = format!(
-        "{}/{}/{question}/{by:?}/{:?}/{}/{:?}/{:?}/{}/{}",
+        "{}/{}/{question}/{:?}/{}/{:?}/{:?}/{}/{}",
         d.info.campaign_id,
         d.info.id,
         d.scope,
@@ -703,9 +716,6 @@ async fn themes_of(d: &Data, question: &str, by: Option<&str>) -> ApiResult<Arc<
             let texts: Vec<String> = answers.iter().map(|(_, t)| t.to_string()).collect();
             let rows: Vec<usize> = answers.iter().map(|(i, _)| *i).collect();
             let weights: Vec<f64> = rows.iter().map(|&i| d.weights.values[i]).collect();
-            let groups = d
-                .groups(by)?
-                .map(|(g, _)| rows.iter().map(|&i| g[i].clone()).collect::<Vec<_>>());
             let options = ThemeOptions {
                 min_group_size: d.min_cell,
                 // Masked at display time, for the callers who must not read names.
@@ -714,7 +724,7 @@ async fn themes_of(d: &Data, question: &str, by: Option<&str>) -> ApiResult<Arc<
                 ..ThemeOptions::default()
             };
             let result = tokio::task::spawn_blocking(move || {
-                analyse(&texts, Some(&weights), groups.as_deref(), &options)
+                analyse(&texts, Some(&weights), None, &options)
             })
             .await
             .map_err(ApiError::internal)?;
@@ -796,6 +806,58 @@ pub struct ThemeDto {
     pub verbatims: Vec<VerbatimDto>,
     /// By group, when a breakdown was asked for.
     pub groups: Vec<GroupShareDto>,
+    /// Its shares by sex, age band, occupation and territory (every breakdown at once).
+    pub breakdowns: Vec<ThemeBreakdownDto>,
+}
+
+/// A theme's shares in the groups of one breakdown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThemeBreakdownDto {
+    /// `sex`, `age_band`, `occupation` or `territory`.
+    pub by: String,
+    pub groups: Vec<GroupShareDto>,
+}
+
+/// The breakdowns every themes view carries.
+const BREAKDOWNS: [&str; 4] = ["sex", "age_band", "occupation", "territory"];
+
+/// Each theme's shares in the groups of `by` (in the breakdown's order), from the analysis
+/// already made: small groups suppressed.
+fn theme_groups(d: &Data, a: &Analysed, by: &str) -> ApiResult<Vec<Vec<GroupShareDto>>> {
+    let Some(an) = a.analysis.as_ref() else {
+        return Ok(Vec::new());
+    };
+    let Some((g, order)) = d.groups(Some(by))? else {
+        return Ok(Vec::new());
+    };
+    let groups: Vec<Option<String>> = a.rows.iter().map(|&i| g[i].clone()).collect();
+    let weights: Vec<f64> = a.rows.iter().map(|&i| d.weights.values[i]).collect();
+    let shares = an
+        .group_shares(
+            &groups,
+            Some(&weights),
+            d.min_cell,
+            ThemeOptions::default().confidence,
+        )
+        .map_err(ApiError::internal)?;
+    Ok(shares
+        .into_iter()
+        .map(|mut gs| {
+            gs.sort_by_key(|x| order.iter().position(|o| *o == x.group));
+            gs.into_iter()
+                .map(|x| GroupShareDto {
+                    group: x.group,
+                    n: x.n,
+                    share: if x.suppressed {
+                        None
+                    } else {
+                        x.share.map(Into::into)
+                    },
+                    suppressed: x.suppressed,
+                })
+                .collect()
+        })
+        .collect())
 }
 
 /// The themes of an open question.
@@ -829,11 +891,26 @@ pub struct OpenQuestionDto {
     pub text: String,
 }
 
-fn themes_dto(d: &Data, key: &str, text: &str, a: &Analysed) -> ThemesDto {
+fn themes_dto(
+    d: &Data,
+    key: &str,
+    text: &str,
+    a: &Analysed,
+    by: Option<&str>,
+) -> ApiResult<ThemesDto> {
+    let mut asked = match by {
+        Some(b) => theme_groups(d, a, b)?,
+        None => Vec::new(),
+    };
+    let mut every: Vec<(&str, Vec<Vec<GroupShareDto>>)> = Vec::new();
+    for b in BREAKDOWNS {
+        every.push((b, theme_groups(d, a, b)?));
+    }
     let themes = a.analysis.as_ref().map_or_else(Vec::new, |an| {
         an.themes
             .iter()
-            .map(|t| ThemeDto {
+            .enumerate()
+            .map(|(l, t)| ThemeDto {
                 code: format!("T{}", t.id),
                 label: t.label.clone(),
                 terms: t.terms.iter().map(|x| x.label.clone()).collect(),
@@ -850,24 +927,18 @@ fn themes_dto(d: &Data, key: &str, text: &str, a: &Analysed) -> ThemesDto {
                         })
                     })
                     .collect(),
-                groups: t
-                    .groups
-                    .iter()
-                    .map(|g| GroupShareDto {
-                        group: g.group.clone(),
-                        n: g.n,
-                        share: if g.suppressed {
-                            None
-                        } else {
-                            g.share.map(Into::into)
-                        },
-                        suppressed: g.suppressed,
+                groups: asked.get_mut(l).map(std::mem::take).unwrap_or_default(),
+                breakdowns: every
+                    .iter_mut()
+                    .map(|(b, per_theme)| ThemeBreakdownDto {
+                        by: (*b).to_string(),
+                        groups: per_theme.get_mut(l).map(std::mem::take).unwrap_or_default(),
                     })
                     .collect(),
             })
             .collect()
     });
-    ThemesDto {
+    Ok(ThemesDto {
         questionnaire_id: d.info.id,
         question: key.into(),
         text: text.into(),
@@ -883,17 +954,8 @@ fn themes_dto(d: &Data, key: &str, text: &str, a: &Analysed) -> ThemesDto {
         masked: !d.analyst,
         themes,
         note: a.note.clone(),
-        open_questions: d
-            .def
-            .questions
-            .iter()
-            .filter(|q| matches!(q.kind, QuestionKind::Open { .. }))
-            .map(|q| OpenQuestionDto {
-                key: q.key.clone(),
-                text: q.text.clone(),
-            })
-            .collect(),
-    }
+        open_questions: d.open_questions(),
+    })
 }
 
 /// The themes of an open question's answers (default: the first open question), with their
@@ -909,8 +971,8 @@ pub async fn themes(
 ) -> ApiResult<Json<ThemesDto>> {
     let d = load(&state, &auth, &p).await?;
     let (key, text) = d.open_question(p.question.as_deref())?;
-    let a = themes_of(&d, &key, p.by.as_deref()).await?;
-    Ok(Json(themes_dto(&d, &key, &text, &a)))
+    let a = themes_of(&d, &key).await?;
+    Ok(Json(themes_dto(&d, &key, &text, &a, p.by.as_deref())?))
 }
 
 // ── coding ──────────────────────────────────────────────────────────────────────────────
@@ -988,6 +1050,8 @@ pub struct CodingDto {
     pub shares: Vec<CodeShareDto>,
     pub weighting: WeightingDto,
     pub masked: bool,
+    /// The open questions of the questionnaire, to pick another one to code.
+    pub open_questions: Vec<OpenQuestionDto>,
 }
 
 /// A question's codebook: the saved one, or one seeded from the themes of the whole
@@ -1012,7 +1076,7 @@ async fn codebook(
         },
     )
     .await?;
-    let a = themes_of(&wide, question, None).await?;
+    let a = themes_of(&wide, question).await?;
     let ids: Vec<Uuid> = a.rows.iter().map(|&i| wide.responses[i].id).collect();
     if let Some(v) = state.store.codebook(c, d.info.id, question).await? {
         let codes: Vec<Code> = serde_json::from_value(v).map_err(ApiError::internal)?;
@@ -1187,6 +1251,7 @@ async fn coding_view(
         shares,
         weighting: d.weighting(),
         masked: !d.analyst,
+        open_questions: d.open_questions(),
     })
 }
 
@@ -1461,7 +1526,135 @@ const REPORT_CSS: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;
 h1{font-size:1.7rem}h2{margin-top:2.2rem;border-bottom:2px solid #3b6ea8}h3{margin-top:1.6rem}\
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}\
 td:first-child,th:first-child{text-align:left}.note{color:#555;font-size:.9rem}blockquote{margin:.4rem 0;padding:.3rem .8rem;border-left:3px solid #3b6ea8;background:#f4f7fb}\
-@media print{h2{page-break-before:always}}";
+.maps{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}\
+figure.map{margin:0}figure.map figcaption{font-weight:600;font-size:.9rem;margin-bottom:.2rem}\
+@media print{h2{page-break-before:always}figure.map{break-inside:avoid}}";
+
+/// The report's maps by bureau de vote: respondents (raw, and weighted when the weights are
+/// calibrated), then the share of the main open question's first three themes. A bureau with
+/// fewer respondents (or answers) than the minimum is hatched, its figure hidden.
+async fn maps_html(state: &AppState, d: &Data) -> ApiResult<String> {
+    use crate::choropleth::{Area, Fill, map, outlines};
+    let shapes = state
+        .store
+        .shapes(d.info.campaign_id, TerritoryKind::Bureau, &d.scope)
+        .await?;
+    let (ids, areas): (Vec<Uuid>, Vec<Area>) = shapes
+        .iter()
+        .filter_map(|s| {
+            let geometry = serde_json::from_str(&s.geometry).ok()?;
+            Some((
+                s.territory_id.0,
+                Area {
+                    name: s.name.clone(),
+                    geometry,
+                },
+            ))
+        })
+        .unzip();
+    let mut h = String::from("<h2 id=\"cartes\">Cartes par bureau de vote</h2>");
+    let Some(o) = outlines(&areas, 640.0, "bv") else {
+        h.push_str(
+            "<p class=\"note\">Pas de carte : les bureaux de vote de ce territoire n’ont pas de contours importés.</p>",
+        );
+        return Ok(h);
+    };
+    let place: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let min = d.min_cell;
+    let note = format!("masqué : moins de {min} répondants");
+    // Respondents and their weights per bureau.
+    let mut per = vec![(0usize, 0.0f64); ids.len()];
+    for (i, r) in d.responses.iter().enumerate() {
+        if let Some(&k) = r.bureau_id.as_ref().and_then(|b| place.get(b)) {
+            per[k].0 += 1;
+            per[k].1 += d.weights.values[i];
+        }
+    }
+    let fill = |n: usize, v: f64| match n {
+        0 => Fill::NoData,
+        n if n < min => Fill::Suppressed,
+        _ => Fill::Value(v),
+    };
+    h.push_str(&o.defs);
+    h.push_str("<div class=\"maps\">");
+    let raw: Vec<Fill> = per.iter().map(|(n, _)| fill(*n, *n as f64)).collect();
+    h.push_str(&map(
+        &o,
+        &raw,
+        "Répondants par bureau (effectifs bruts)",
+        &|v| format!("{v:.0} répondants"),
+        &note,
+    ));
+    if d.weights.calibrated {
+        let weighted: Vec<Fill> = per.iter().map(|(n, w)| fill(*n, *w)).collect();
+        h.push_str(&map(
+            &o,
+            &weighted,
+            "Répondants par bureau (pondérés)",
+            &|v| format!("{v:.1} (poids)"),
+            &note,
+        ));
+    }
+    h.push_str("</div>");
+    // The main open question's leading themes, by bureau.
+    if let Ok((key, text)) = d.open_question(None) {
+        let a = themes_of(d, &key).await?;
+        if let Some(an) = a.analysis.as_ref() {
+            let mut top: Vec<usize> = (0..an.themes.len()).collect();
+            top.sort_by(|x, y| {
+                an.themes[*y]
+                    .share
+                    .estimate
+                    .total_cmp(&an.themes[*x].share.estimate)
+            });
+            top.truncate(3);
+            let _ = write!(
+                h,
+                "<h3>« {} » : les principaux thèmes par bureau</h3><p class=\"note\">Part pondérée des répondants du bureau \
+                 dont c’est le thème principal, parmi ceux qui ont répondu ; bureaux de moins de {min} réponses masqués.</p><div class=\"maps\">",
+                esc(&text)
+            );
+            for l in top {
+                let mut answered = vec![(0usize, 0.0f64, 0.0f64); ids.len()];
+                for (j, &row) in a.rows.iter().enumerate() {
+                    let Some(dominant) = an.dominant.get(j).copied().flatten() else {
+                        continue;
+                    };
+                    let Some(&k) = d.responses[row]
+                        .bureau_id
+                        .as_ref()
+                        .and_then(|b| place.get(b))
+                    else {
+                        continue;
+                    };
+                    let w = d.weights.values[row];
+                    answered[k].0 += 1;
+                    answered[k].1 += w;
+                    if dominant == l {
+                        answered[k].2 += w;
+                    }
+                }
+                let fills: Vec<Fill> = answered
+                    .iter()
+                    .map(|(n, w, yes)| match *n {
+                        0 => Fill::NoData,
+                        n if n < min || *w <= 0.0 => Fill::Suppressed,
+                        _ => Fill::Value(yes / w),
+                    })
+                    .collect();
+                h.push_str(&map(
+                    &o,
+                    &fills,
+                    &format!("Thème : {}", an.themes[l].label),
+                    &|v| pct(v),
+                    &format!("masqué : moins de {min} réponses"),
+                ));
+            }
+            h.push_str("</div>");
+        }
+    }
+    Ok(h)
+}
 
 async fn report_html(state: &AppState, d: &Data, scope_label: &str) -> ApiResult<String> {
     let mut h = String::new();
@@ -1578,10 +1771,8 @@ async fn report_html(state: &AppState, d: &Data, scope_label: &str) -> ApiResult
         })
         .collect();
     h.push_str(&bars(&terr_rows));
-    h.push_str(
-        "<p class=\"note\">Part des répondants de chaque territoire (pas de carte : les contours ne sont pas \
-         inclus dans ce fichier).</p>",
-    );
+    h.push_str("<p class=\"note\">Part des répondants de chaque territoire.</p>");
+    h.push_str(&maps_html(state, d).await?);
     // Closed questions.
     let closed_q: Vec<&ClosedTableDto> = tables
         .iter()
@@ -1615,8 +1806,8 @@ async fn report_html(state: &AppState, d: &Data, scope_label: &str) -> ApiResult
         .map(|q| (q.key.clone(), q.text.clone()))
         .collect();
     for (key, text) in &open {
-        let a = themes_of(d, key, None).await?;
-        let t = themes_dto(d, key, text, &a);
+        let a = themes_of(d, key).await?;
+        let t = themes_dto(d, key, text, &a, None)?;
         let _ = write!(h, "<h3>{}</h3><p>{} réponses.", esc(text), t.answers);
         if let Some(n) = &t.note {
             let _ = write!(h, " {}</p>", esc(n));
@@ -1686,19 +1877,14 @@ async fn report_html(state: &AppState, d: &Data, scope_label: &str) -> ApiResult
     Ok(h)
 }
 
-/// The report: one self-contained HTML file (inline CSS, SVG charts, nothing fetched from the
-/// network), printable to PDF from the browser. A coordinator gets the report of their
-/// territories when at least 100 respondents are in them (403 `too_few_respondents` otherwise).
-#[utoipa::path(get, path = "/campaigns/{campaign}/diagnostic/report", tag = "diagnostic",
-    params(("campaign" = Uuid, Path), DiagnosticParams),
-    responses((status = 200, description = "text/html", content_type = "text/html", body = String), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn report(
-    State(state): State<AppState>,
-    auth: Authorized<ReadDiagnostic>,
-    ApiQuery(p): ApiQuery<DiagnosticParams>,
-) -> ApiResult<Response> {
-    let d = load(&state, &auth, &p).await?;
+/// The report's HTML for the caller: the whole campaign for the direction, their territories
+/// for a coordinator (403 `too_few_respondents` under [`MIN_REPORT`] respondents).
+async fn report_for(
+    state: &AppState,
+    auth: &Authorized<ReadDiagnostic>,
+    p: &DiagnosticParams,
+) -> ApiResult<String> {
+    let d = load(state, auth, p).await?;
     if !auth.role.is_campaign_wide() && d.responses.len() < MIN_REPORT {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -1715,25 +1901,417 @@ pub async fn report(
         let names: Vec<String> = auth.territories.iter().map(|t| t.name.clone()).collect();
         format!("{} — {}", auth.campaign.name, names.join(", "))
     };
-    let html = report_html(&state, &d, &scope_label).await?;
-    let mut resp = html.into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    resp.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"diagnostic.html\""),
-    );
-    Ok(resp)
+    report_html(state, &d, &scope_label).await
 }
 
-fn opt(x: Option<f64>) -> String {
-    x.map_or_else(String::new, |v| format!("{v:.4}"))
+fn attachment(body: Vec<u8>, content_type: &'static str, filename: &'static str) -> Response {
+    let mut resp = body.into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+/// The report: one self-contained HTML file (inline CSS, SVG charts and maps, nothing fetched
+/// from the network), printable to PDF from the browser. A coordinator gets the report of their
+/// territories when at least 100 respondents are in them (403 `too_few_respondents` otherwise).
+#[utoipa::path(get, path = "/campaigns/{campaign}/diagnostic/report", tag = "diagnostic",
+    params(("campaign" = Uuid, Path), DiagnosticParams),
+    responses((status = 200, description = "text/html", content_type = "text/html", body = String), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report(
+    State(state): State<AppState>,
+    auth: Authorized<ReadDiagnostic>,
+    ApiQuery(p): ApiQuery<DiagnosticParams>,
+) -> ApiResult<Response> {
+    let html = report_for(&state, &auth, &p).await?;
+    Ok(attachment(
+        html.into_bytes(),
+        "text/html; charset=utf-8",
+        "diagnostic.html",
+    ))
+}
+
+/// Longest a PDF may take to print.
+const PDF_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
+
+/// Prints `html` to PDF with headless Chromium, in a temporary folder removed afterwards
+/// (the page, the PDF and Chromium's profile), within [`PDF_TIMEOUT`].
+async fn print_pdf(chromium: &std::path::Path, html: &str) -> ApiResult<Vec<u8>> {
+    let dir = tempfile::tempdir().map_err(ApiError::internal)?;
+    let page = dir.path().join("report.html");
+    let out = dir.path().join("report.pdf");
+    tokio::fs::write(&page, html)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut cmd = tokio::process::Command::new(chromium);
+    cmd.arg("--headless")
+        .arg("--no-sandbox")
+        .arg("--disable-gpu")
+        .arg("--disable-background-networking")
+        .arg("--disable-component-update")
+        .arg("--disable-sync")
+        .arg("--no-first-run")
+        .arg("--no-pdf-header-footer")
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--print-to-pdf={}", out.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let child = cmd.spawn().map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "pdf_unavailable",
+            format!(
+                "headless Chromium at {} could not start ({e}): download the HTML report and print it from a browser",
+                chromium.display()
+            ),
+        )
+    })?;
+    let output = tokio::time::timeout(PDF_TIMEOUT, child.wait_with_output())
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "pdf_unavailable",
+                format!(
+                    "printing the report to PDF took more than {} s: download the HTML report and print it from a browser",
+                    PDF_TIMEOUT.as_secs()
+                ),
+            )
+        })?
+        .map_err(ApiError::internal)?;
+    let pdf = tokio::fs::read(&out).await.unwrap_or_default();
+    if !output.status.success() || !pdf.starts_with(b"%PDF") {
+        let err = String::from_utf8_lossy(&output.stderr);
+        let tail: String = err.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
+        return Err(ApiError::internal(format!(
+            "Chromium printed no PDF ({}): {tail}",
+            output.status
+        )));
+    }
+    Ok(pdf)
+}
+
+/// The report as a PDF, printed by headless Chromium (the server's `TERRAIN_CHROMIUM`, by
+/// default `/usr/bin/chromium`): 503 `pdf_unavailable` when the server has none. Same scope
+/// rules as the HTML report.
+#[utoipa::path(get, path = "/campaigns/{campaign}/diagnostic/report.pdf", tag = "diagnostic",
+    params(("campaign" = Uuid, Path), DiagnosticParams),
+    responses((status = 200, description = "application/pdf", content_type = "application/pdf", body = Vec<u8>), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 503, description = "No Chromium on the server", body = ErrorBody)))]
+pub async fn report_pdf(
+    State(state): State<AppState>,
+    auth: Authorized<ReadDiagnostic>,
+    ApiQuery(p): ApiQuery<DiagnosticParams>,
+) -> ApiResult<Response> {
+    let chromium = state
+        .config
+        .chromium
+        .clone()
+        .filter(|c| c.exists())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "pdf_unavailable",
+                "this server has no headless Chromium to print PDFs (set TERRAIN_CHROMIUM to its path): \
+                 download the HTML report and print it from a browser",
+            )
+        })?;
+    let html = report_for(&state, &auth, &p).await?;
+    let pdf = print_pdf(&chromium, &html).await?;
+    Ok(attachment(pdf, "application/pdf", "diagnostic.pdf"))
+}
+
+/// A cell of an exported table: the CSV writes it as text, the workbook keeps numbers as
+/// numbers, rounded as the CSV shows them so that both say the same.
+#[derive(Clone, Debug, PartialEq)]
+enum Value {
+    Text(String),
+    Count(usize),
+    /// A number and the decimals it is shown with.
+    Num(f64, usize),
+    Empty,
+}
+
+impl Value {
+    fn opt(x: Option<f64>) -> Self {
+        x.map_or(Value::Empty, |v| Value::Num(v, 4))
+    }
+
+    /// A count, or `<min` when the cell is suppressed for having fewer respondents.
+    fn count_or_below(n: usize, suppressed: bool, min: usize) -> Self {
+        if suppressed && n < min {
+            Value::Text(format!("<{min}"))
+        } else {
+            Value::Count(n)
+        }
+    }
+
+    fn csv(&self) -> String {
+        match self {
+            Value::Text(t) => t.clone(),
+            Value::Count(n) => n.to_string(),
+            Value::Num(x, d) => format!("{x:.d$}"),
+            Value::Empty => String::new(),
+        }
+    }
+
+    fn xlsx(&self) -> crate::xlsx::Cell {
+        use crate::xlsx::Cell;
+        match self {
+            Value::Text(t) => Cell::Text(t.clone()),
+            Value::Count(n) => Cell::Number(*n as f64),
+            Value::Num(..) => self.csv().parse().map_or(Cell::Empty, Cell::Number),
+            Value::Empty => Cell::Empty,
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Text(s)
+    }
+}
+
+/// A table of the exports: its header and rows.
+struct Table {
+    header: Vec<&'static str>,
+    rows: Vec<Vec<Value>>,
+}
+
+impl Table {
+    fn csv(&self) -> ApiResult<Vec<u8>> {
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .from_writer(Vec::new());
+        let io = |e: csv::Error| ApiError::internal(e);
+        w.write_record(&self.header).map_err(io)?;
+        for r in &self.rows {
+            w.write_record(r.iter().map(Value::csv)).map_err(io)?;
+        }
+        w.into_inner()
+            .map_err(|e| ApiError::internal(e.to_string()))
+    }
+
+    fn sheet(&self, name: String) -> crate::xlsx::Sheet {
+        let mut rows = vec![self.header.iter().map(|h| (*h).into()).collect()];
+        rows.extend(
+            self.rows
+                .iter()
+                .map(|r| r.iter().map(Value::xlsx).collect()),
+        );
+        crate::xlsx::Sheet { name, rows }
+    }
+}
+
+fn closed_export(d: &Data, by: Option<&str>) -> ApiResult<Table> {
+    let mut rows = Vec::new();
+    for t in closed_tables(d, by)? {
+        for r in &t.rows {
+            rows.push(vec![
+                t.question.as_str().into(),
+                t.group.clone().unwrap_or_default().into(),
+                r.label.as_str().into(),
+                Value::count_or_below(r.respondents, r.suppressed, d.min_cell),
+                if r.suppressed {
+                    Value::Empty
+                } else {
+                    Value::Num(r.weighted, 2)
+                },
+                Value::opt(r.estimate),
+                Value::opt(r.standard_error),
+                Value::opt(r.lower),
+                Value::opt(r.upper),
+                if r.suppressed { "oui" } else { "non" }.into(),
+                d.weights.label.as_str().into(),
+            ]);
+        }
+    }
+    Ok(Table {
+        header: vec![
+            "question",
+            "groupe",
+            "réponse",
+            "répondants",
+            "poids",
+            "estimation",
+            "erreur_type",
+            "ic95_bas",
+            "ic95_haut",
+            "masqué",
+            "pondération",
+        ],
+        rows,
+    })
+}
+
+async fn themes_export(d: &Data, question: Option<&str>, by: Option<&str>) -> ApiResult<Table> {
+    let (key, text) = d.open_question(question)?;
+    let a = themes_of(d, &key).await?;
+    let t = themes_dto(d, &key, &text, &a, by)?;
+    let mut rows = Vec::new();
+    for x in &t.themes {
+        let terms = x.terms.join(", ");
+        rows.push(vec![
+            key.as_str().into(),
+            x.code.as_str().into(),
+            x.label.as_str().into(),
+            terms.as_str().into(),
+            Value::Empty,
+            Value::Count(x.share.n),
+            Value::Num(x.share.estimate, 4),
+            Value::Num(x.share.lower, 4),
+            Value::Num(x.share.upper, 4),
+            d.weights.label.as_str().into(),
+        ]);
+        for g in &x.groups {
+            let s = g.share.as_ref();
+            rows.push(vec![
+                key.as_str().into(),
+                x.code.as_str().into(),
+                x.label.as_str().into(),
+                terms.as_str().into(),
+                g.group.as_str().into(),
+                if g.suppressed {
+                    Value::Text(format!("<{}", d.min_cell))
+                } else {
+                    Value::Count(g.n)
+                },
+                Value::opt(s.map(|s| s.estimate)),
+                Value::opt(s.map(|s| s.lower)),
+                Value::opt(s.map(|s| s.upper)),
+                d.weights.label.as_str().into(),
+            ]);
+        }
+    }
+    Ok(Table {
+        header: vec![
+            "question",
+            "thème",
+            "libellé",
+            "termes",
+            "groupe",
+            "répondants",
+            "part",
+            "ic95_bas",
+            "ic95_haut",
+            "pondération",
+        ],
+        rows,
+    })
+}
+
+async fn codes_export(
+    state: &AppState,
+    d: &Data,
+    question: Option<&str>,
+    me: terrain_model::UserId,
+    audit: &terrain_store::Audit,
+) -> ApiResult<Table> {
+    let (key, text) = d.open_question(question)?;
+    let v = coding_view(state, d, &key, &text, me, audit).await?;
+    let rows = v
+        .shares
+        .iter()
+        .map(|s| {
+            vec![
+                key.as_str().into(),
+                s.code.as_str().into(),
+                s.label.as_str().into(),
+                Value::Count(s.share.count),
+                Value::Num(s.share.estimate, 4),
+                Value::Num(s.share.lower, 4),
+                Value::Num(s.share.upper, 4),
+                d.weights.label.as_str().into(),
+            ]
+        })
+        .collect();
+    Ok(Table {
+        header: vec![
+            "question",
+            "code",
+            "libellé",
+            "répondants",
+            "part",
+            "ic95_bas",
+            "ic95_haut",
+            "pondération",
+        ],
+        rows,
+    })
+}
+
+/// The sample against the census (the weighting run's margins): each margin's share before
+/// and after weighting and its target; empty without a weighting run.
+fn margins_export(d: &Data) -> Table {
+    let mut rows = Vec::new();
+    if let Some(r) = d.weights.run_report.as_ref() {
+        let margins: Vec<&serde_json::Value> = r
+            .get("margins")
+            .and_then(|m| m.as_array())
+            .map(|m| m.iter().collect())
+            .unwrap_or_default();
+        let num = |m: &serde_json::Value, k: &str| m.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0);
+        let mut totals: BTreeMap<&str, (f64, f64, f64)> = BTreeMap::new();
+        for m in &margins {
+            let v = m.get("variable").and_then(|v| v.as_str()).unwrap_or("");
+            let e = totals.entry(v).or_default();
+            e.0 += num(m, "before");
+            e.1 += num(m, "after");
+            e.2 += num(m, "target");
+        }
+        let share = |x: f64, t: f64| {
+            if t > 0.0 {
+                Value::Num(x / t, 4)
+            } else {
+                Value::Empty
+            }
+        };
+        for m in margins {
+            let v = m.get("variable").and_then(|v| v.as_str()).unwrap_or("");
+            let (tb, ta, tt) = totals.get(v).copied().unwrap_or_default();
+            let n = m.get("respondents").and_then(|x| x.as_u64()).unwrap_or(0) as usize;
+            rows.push(vec![
+                v.into(),
+                m.get("label").and_then(|x| x.as_str()).unwrap_or("").into(),
+                Value::count_or_below(n, true, d.min_cell),
+                share(num(m, "before"), tb),
+                share(num(m, "after"), ta),
+                share(num(m, "target"), tt),
+            ]);
+        }
+    }
+    Table {
+        header: vec![
+            "variable",
+            "modalité",
+            "répondants",
+            "part_avant_redressement",
+            "part_après",
+            "part_population",
+        ],
+        rows,
+    }
 }
 
 /// A table of the diagnostic as CSV (UTF-8 with a byte-order mark, `;`-separated): `closed`
-/// (with `by`), `themes` (with `question`, `by`) or `codes` (with `question`).
+/// (with `by`), `themes` (with `question`, `by`), `codes` (with `question`) or `margins`
+/// (the sample against the census, from the weighting run).
 #[utoipa::path(get, path = "/campaigns/{campaign}/diagnostic/export.csv", tag = "diagnostic",
     params(("campaign" = Uuid, Path), DiagnosticParams),
     responses((status = 200, description = "text/csv", content_type = "text/csv", body = String), (status = 401, body = ErrorBody),
@@ -1744,147 +2322,162 @@ pub async fn export_csv(
     ApiQuery(p): ApiQuery<DiagnosticParams>,
 ) -> ApiResult<Response> {
     let d = load(&state, &auth, &p).await?;
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_writer(Vec::new());
-    let io = |e: csv::Error| ApiError::internal(e);
-    let table = p.table.as_deref().unwrap_or("closed");
-    match table {
-        "closed" => {
-            w.write_record([
-                "question",
-                "groupe",
-                "réponse",
-                "répondants",
-                "poids",
-                "estimation",
-                "erreur_type",
-                "ic95_bas",
-                "ic95_haut",
-                "masqué",
-                "pondération",
-            ])
-            .map_err(io)?;
-            for t in closed_tables(&d, p.by.as_deref())? {
-                for r in &t.rows {
-                    w.write_record([
-                        t.question.as_str(),
-                        t.group.as_deref().unwrap_or(""),
-                        &r.label,
-                        &if r.suppressed && r.respondents < d.min_cell {
-                            format!("<{}", d.min_cell)
-                        } else {
-                            r.respondents.to_string()
-                        },
-                        &if r.suppressed {
-                            String::new()
-                        } else {
-                            format!("{:.2}", r.weighted)
-                        },
-                        &opt(r.estimate),
-                        &opt(r.standard_error),
-                        &opt(r.lower),
-                        &opt(r.upper),
-                        if r.suppressed { "oui" } else { "non" },
-                        &d.weights.label,
-                    ])
-                    .map_err(io)?;
-                }
-            }
-        }
-        "themes" => {
-            let (key, text) = d.open_question(p.question.as_deref())?;
-            let a = themes_of(&d, &key, p.by.as_deref()).await?;
-            let t = themes_dto(&d, &key, &text, &a);
-            w.write_record([
-                "question",
-                "thème",
-                "libellé",
-                "termes",
-                "groupe",
-                "répondants",
-                "part",
-                "ic95_bas",
-                "ic95_haut",
-                "pondération",
-            ])
-            .map_err(io)?;
-            for x in &t.themes {
-                let terms = x.terms.join(", ");
-                w.write_record([
-                    key.as_str(),
-                    &x.code,
-                    &x.label,
-                    &terms,
-                    "",
-                    &x.share.n.to_string(),
-                    &format!("{:.4}", x.share.estimate),
-                    &format!("{:.4}", x.share.lower),
-                    &format!("{:.4}", x.share.upper),
-                    &d.weights.label,
-                ])
-                .map_err(io)?;
-                for g in &x.groups {
-                    let s = g.share.as_ref();
-                    w.write_record([
-                        key.as_str(),
-                        &x.code,
-                        &x.label,
-                        &terms,
-                        &g.group,
-                        &if g.suppressed {
-                            format!("<{}", d.min_cell)
-                        } else {
-                            g.n.to_string()
-                        },
-                        &opt(s.map(|s| s.estimate)),
-                        &opt(s.map(|s| s.lower)),
-                        &opt(s.map(|s| s.upper)),
-                        &d.weights.label,
-                    ])
-                    .map_err(io)?;
-                }
-            }
-        }
+    let table = match p.table.as_deref().unwrap_or("closed") {
+        "closed" => closed_export(&d, p.by.as_deref())?,
+        "themes" => themes_export(&d, p.question.as_deref(), p.by.as_deref()).await?,
         "codes" => {
-            let (key, text) = d.open_question(p.question.as_deref())?;
-            let v = coding_view(&state, &d, &key, &text, auth.user_id(), &auth.audit()).await?;
-            w.write_record([
-                "question",
-                "code",
-                "libellé",
-                "répondants",
-                "part",
-                "ic95_bas",
-                "ic95_haut",
-                "pondération",
-            ])
-            .map_err(io)?;
-            for s in &v.shares {
-                w.write_record([
-                    key.as_str(),
-                    &s.code,
-                    &s.label,
-                    &s.share.count.to_string(),
-                    &format!("{:.4}", s.share.estimate),
-                    &format!("{:.4}", s.share.lower),
-                    &format!("{:.4}", s.share.upper),
-                    &d.weights.label,
-                ])
-                .map_err(io)?;
-            }
+            codes_export(
+                &state,
+                &d,
+                p.question.as_deref(),
+                auth.user_id(),
+                &auth.audit(),
+            )
+            .await?
         }
+        "margins" => margins_export(&d),
         other => {
             return Err(unprocessable(
                 "invalid_table",
-                format!("table: {other:?} is not closed, themes or codes"),
+                format!("table: {other:?} is not closed, themes, codes or margins"),
+            ));
+        }
+    };
+    Ok(super::dto::csv_attachment(table.csv()?, "diagnostic.csv"))
+}
+
+/// What a breakdown is called in a sheet's name.
+fn breakdown_label(by: &str) -> &'static str {
+    match by {
+        "sex" => "sexe",
+        "age_band" => "âge",
+        "occupation" => "profession",
+        _ => "territoire",
+    }
+}
+
+/// Every table of the diagnostic in one workbook: a first sheet `Sommaire` lists the others
+/// with the CSV query that gives the same table (`table`, `question`, `by`); then the closed
+/// questions, their crosstabs by sex, age band, occupation and territory, each open question's
+/// themes and their breakdowns, the codes' shares of the questions being coded, and the
+/// sample against the census. Same scope, weights and small-cell suppression as the CSV;
+/// numbers are numbers.
+#[utoipa::path(get, path = "/campaigns/{campaign}/diagnostic/export.xlsx", tag = "diagnostic",
+    params(("campaign" = Uuid, Path), DiagnosticParams),
+    responses((status = 200, description = "An XLSX workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    auth: Authorized<ReadDiagnostic>,
+    ApiQuery(p): ApiQuery<DiagnosticParams>,
+) -> ApiResult<Response> {
+    let d = load(&state, &auth, &p).await?;
+    // (sheet name, table, question, by, the table)
+    let mut tables: Vec<(String, &str, Option<String>, Option<&str>, Table)> = Vec::new();
+    tables.push((
+        "Questions fermées".into(),
+        "closed",
+        None,
+        None,
+        closed_export(&d, None)?,
+    ));
+    for by in BREAKDOWNS {
+        tables.push((
+            format!("Croisement {}", breakdown_label(by)),
+            "closed",
+            None,
+            Some(by),
+            closed_export(&d, Some(by))?,
+        ));
+    }
+    let coded: std::collections::BTreeSet<String> = state
+        .store
+        .codings(auth.campaign.id, None)
+        .await?
+        .into_iter()
+        .map(|c| c.question)
+        .collect();
+    for q in d.open_questions() {
+        if d.open_answers(&q.key).is_empty() {
+            continue;
+        }
+        tables.push((
+            format!("Thèmes {}", q.key),
+            "themes",
+            Some(q.key.clone()),
+            None,
+            themes_export(&d, Some(&q.key), None).await?,
+        ));
+        for by in BREAKDOWNS {
+            tables.push((
+                format!("Thèmes {} {}", q.key, breakdown_label(by)),
+                "themes",
+                Some(q.key.clone()),
+                Some(by),
+                themes_export(&d, Some(&q.key), Some(by)).await?,
+            ));
+        }
+        if coded.contains(&q.key) {
+            tables.push((
+                format!("Codes {}", q.key),
+                "codes",
+                Some(q.key.clone()),
+                None,
+                codes_export(&state, &d, Some(&q.key), auth.user_id(), &auth.audit()).await?,
             ));
         }
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(super::dto::csv_attachment(bytes, "diagnostic.csv"))
+    if d.weights.run_report.is_some() {
+        tables.push((
+            "Représentativité".into(),
+            "margins",
+            None,
+            None,
+            margins_export(&d),
+        ));
+    }
+    let mut sheets = Vec::with_capacity(tables.len() + 1);
+    let mut index = vec![vec![
+        "feuille".into(),
+        "table".into(),
+        "question".into(),
+        "ventilation".into(),
+        "lignes".into(),
+    ]];
+    index.push(vec![crate::xlsx::Cell::Text(format!(
+        "{} — {} répondants, {} ; effectifs de moins de {} masqués",
+        d.info.name,
+        d.responses.len(),
+        d.weights.label,
+        d.min_cell
+    ))]);
+    let mut taken = vec!["Sommaire".to_string()];
+    for (name, table, question, by, t) in tables {
+        let name = crate::xlsx::sheet_name(&name, &taken);
+        taken.push(name.clone());
+        let sheet = t.sheet(name);
+        index.push(vec![
+            sheet.name.clone().into(),
+            table.into(),
+            question.unwrap_or_default().into(),
+            by.unwrap_or_default().into(),
+            crate::xlsx::Cell::Number(t.rows.len() as f64),
+        ]);
+        sheets.push(sheet);
+    }
+    sheets.insert(
+        0,
+        crate::xlsx::Sheet {
+            name: "Sommaire".into(),
+            rows: index,
+        },
+    );
+    let bytes = crate::xlsx::workbook(&sheets).map_err(ApiError::internal)?;
+    Ok(attachment(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "diagnostic.xlsx",
+    ))
 }
 
 #[cfg(test)]

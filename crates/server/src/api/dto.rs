@@ -16,6 +16,8 @@ pub enum RoleDto {
     Coordinator,
     Trainer,
     Walker,
+    /// Codes open answers, nothing else.
+    Coder,
 }
 
 impl From<Role> for RoleDto {
@@ -26,6 +28,7 @@ impl From<Role> for RoleDto {
             Role::Coordinator => RoleDto::Coordinator,
             Role::Trainer => RoleDto::Trainer,
             Role::Walker => RoleDto::Walker,
+            Role::Coder => RoleDto::Coder,
         }
     }
 }
@@ -38,6 +41,7 @@ impl From<RoleDto> for Role {
             RoleDto::Coordinator => Role::Coordinator,
             RoleDto::Trainer => Role::Trainer,
             RoleDto::Walker => Role::Walker,
+            RoleDto::Coder => Role::Coder,
         }
     }
 }

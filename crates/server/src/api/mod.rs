@@ -219,6 +219,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(diagnostic::reading_list))
         .routes(routes!(diagnostic::report))
         .routes(routes!(diagnostic::export_csv))
+        .routes(routes!(diagnostic::export_xlsx))
+        .routes(routes!(diagnostic::report_pdf))
         .routes(routes!(privacy::export_volunteer))
         .routes(routes!(privacy::erase_volunteer))
         .routes(routes!(privacy::do_not_contact))

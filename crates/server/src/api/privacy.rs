@@ -347,7 +347,16 @@ async fn register(
                 "réponses, profil (sexe, tranche d’âge, profession, code postal)".into(),
                 "ni adresse, ni bénévole, ni nom".into(),
             ],
-            recipients: staff.clone(),
+            recipients: {
+                let mut r = staff.clone();
+                let coders = count_role(Role::Coder);
+                if coders > 0 {
+                    r.push(format!(
+                        "codeurs et codeuses, réponses ouvertes masquées, pour leur territoire ({coders})"
+                    ));
+                }
+                r
+            },
             retention: "conservées anonymes pour les statistiques".into(),
             records: progress.responses,
         },

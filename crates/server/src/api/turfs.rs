@@ -906,6 +906,17 @@ pub async fn check_out_turf(
                 format!("{} does not work in {}", m.user.display_name, t.bureau_name),
             ));
         }
+        // Coders code answers at a desk: they do no field work (issue 9).
+        if !m.role.can(terrain_model::Capability::FieldWork) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "assignee_not_in_the_field",
+                format!(
+                    "user_id: {} is a {}, who does no field work",
+                    m.user.display_name, m.role
+                ),
+            ));
+        }
         // A walker goes out once trained, when the campaign requires it (issue 6).
         if m.role == Role::Walker {
             let trained = match state.store.may_receive_turfs(c, m.user.id).await {

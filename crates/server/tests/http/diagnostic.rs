@@ -478,3 +478,250 @@ async fn diagnostic(app: &TestApp) {
 }
 
 on_both!(diagnostic_end_to_end, diagnostic);
+
+/// The cells of a CSV export (`;`-separated, after its byte-order mark).
+fn csv_cells(text: &str) -> Vec<Vec<String>> {
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .has_headers(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    r.records()
+        .map(|rec| rec.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+/// A coder codes and reads nothing else; the workbook says what the CSV says, sheet by
+/// sheet; the report maps the bureaux and prints to PDF.
+async fn coder_workbook_maps_and_pdf(app: &TestApp) {
+    use terrain_server::xlsx::Cell;
+    app.import_results().await; // the outline of bureau 18-01, for the report's map
+    let s = seed(app).await;
+    let c = app.fx.campaign;
+    let q = s.questionnaire;
+    let url = |what: &str, extra: &str| {
+        format!("/api/v1/campaigns/{c}/diagnostic/{what}?questionnaire={q}{extra}")
+    };
+    let get =
+        async |actor: Actor, u: String| json_of(app.send(actor, Method::GET, &u, None).await).await;
+
+    // The coder of the 18th: their answers, masked, with the questions to choose from.
+    let (st, v) = get(Actor::Coder18, url("coding", "")).await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["question"], "avis");
+    assert_eq!(v["answers"], 60);
+    assert_eq!(v["masked"], true);
+    assert_eq!(v["open_questions"][0]["key"], "avis");
+    let code = v["codebook"][0]["id"].as_str().unwrap().to_string();
+    let next: Uuid = v["next"]["response_id"].as_str().unwrap().parse().unwrap();
+    assert!(s.in18.contains(&next));
+    let post = async |r: Uuid| {
+        json_of(
+            app.send(Actor::Coder18, Method::POST, &format!("/api/v1/campaigns/{c}/diagnostic/coding"),
+                Some(json!({"questionnaire": q, "question": "avis", "response_id": r, "codes": [code], "flagged": false})))
+                .await,
+        )
+        .await
+    };
+    let (st, v) = post(next).await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["coded_by_me"], 1);
+    assert_ne!(v["next"]["response_id"], json!(next.to_string()));
+    // The PII answer, coded by the coder, never reaches them whole.
+    let (st, v) = post(s.pii).await;
+    assert_eq!(st, 200, "{v}");
+    assert!(!v.to_string().contains("jean.dupont@example.fr"));
+    let (st, e) = post(s.in19[0]).await;
+    assert_eq!(
+        (st, e["code"].as_str().unwrap()),
+        (404, "response_not_found")
+    );
+    // Nothing else: the results, the reading list (unmasked for the direction), the report,
+    // the exports, members, addresses, field work.
+    for what in [
+        "closed",
+        "themes",
+        "reading-list",
+        "report",
+        "report.pdf",
+        "export.csv",
+        "export.xlsx",
+    ] {
+        let (st, e) = get(Actor::Coder18, url(what, "")).await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (403, Some("forbidden_role")),
+            "{what}"
+        );
+    }
+    for path in [
+        format!("/api/v1/campaigns/{c}/members"),
+        format!("/api/v1/campaigns/{c}/territories/{}/addresses", app.fx.a18),
+        format!("/api/v1/campaigns/{c}/field/progress"),
+        format!("/api/v1/campaigns/{c}/turfs"),
+    ] {
+        let (st, e) = get(Actor::Coder18, path.clone()).await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (403, Some("forbidden_role")),
+            "{path}"
+        );
+    }
+
+    // The themes carry every breakdown; the 19th's 8 answers are a suppressed group.
+    let (st, t) = get(Actor::Director, url("themes", "&question=avis")).await;
+    assert_eq!(st, 200, "{t}");
+    for th in t["themes"].as_array().unwrap() {
+        let by: Vec<&str> = th["breakdowns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["by"].as_str().unwrap())
+            .collect();
+        assert_eq!(by, ["sex", "age_band", "occupation", "territory"]);
+        let sex = &th["breakdowns"][0]["groups"];
+        assert_eq!(sex[0]["group"], "Femme");
+        assert_eq!(sex[0]["n"], 34); // 30 of the 18th's 60, 4 of the 19th's 8
+        assert!(sex[0]["share"]["estimate"].is_number());
+    }
+
+    // The workbook: the table of contents names each sheet's CSV twin; their cells agree.
+    let r = app
+        .send(Actor::Director, Method::GET, &url("export.xlsx", ""), None)
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = r.bytes().await.unwrap();
+    let sheets = terrain_server::xlsx::read(&bytes).unwrap();
+    assert_eq!(sheets[0].name, "Sommaire");
+    let index = &sheets[0].rows;
+    let mut compared = Vec::new();
+    for row in &index[2..] {
+        let text = |i: usize| match row.get(i) {
+            Some(Cell::Text(t)) => t.clone(),
+            _ => String::new(),
+        };
+        let (name, table, question, by) = (text(0), text(1), text(2), text(3));
+        let sheet = sheets.iter().find(|s| s.name == name).unwrap();
+        let mut extra = format!("&table={table}");
+        if !question.is_empty() {
+            extra.push_str(&format!("&question={question}"));
+        }
+        if !by.is_empty() {
+            extra.push_str(&format!("&by={by}"));
+        }
+        let r = app
+            .send(
+                Actor::Director,
+                Method::GET,
+                &url("export.csv", &extra),
+                None,
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 200, "{extra}");
+        let csv = csv_cells(&r.text().await.unwrap());
+        assert_eq!(csv.len(), sheet.rows.len(), "rows of {name}");
+        for (i, (want, got)) in csv.iter().zip(&sheet.rows).enumerate() {
+            for (j, w) in want.iter().enumerate() {
+                let g = got.get(j).cloned().unwrap_or(Cell::Empty);
+                let same = match &g {
+                    Cell::Empty => w.is_empty(),
+                    Cell::Text(t) => t == w,
+                    Cell::Number(x) => w.parse::<f64>().is_ok_and(|v| v == *x),
+                };
+                assert!(same, "{name} row {i} column {j}: CSV {w:?}, XLSX {g:?}");
+            }
+        }
+        // Numbers are numbers: the closed table's counts and estimates.
+        if table == "closed" && by.is_empty() {
+            assert!(
+                matches!(sheet.rows[1][3], Cell::Number(_)),
+                "{:?}",
+                sheet.rows[1]
+            );
+            assert!(matches!(sheet.rows[1][5], Cell::Number(_)));
+        }
+        compared.push((table, by));
+    }
+    for want in [
+        ("closed", ""),
+        ("closed", "sex"),
+        ("closed", "territory"),
+        ("themes", ""),
+        ("themes", "age_band"),
+        ("codes", ""),
+    ] {
+        assert!(
+            compared.iter().any(|(t, b)| t == want.0 && b == want.1),
+            "no sheet for {want:?}: {compared:?}"
+        );
+    }
+
+    // The report maps the bureaux: 18-01's 60 respondents coloured, the legend, no network.
+    let r = app
+        .send(Actor::Director, Method::GET, &url("report", ""), None)
+        .await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"cartes\""), "no map section");
+    assert!(html.contains("<path id=\"bv0\""));
+    assert!(
+        html.contains("href=\"#bv0\" fill=\"#08519c\""),
+        "bureau 18-01 not coloured"
+    );
+    assert!(html.contains("60 répondants"));
+    assert!(html.contains("masqué : moins de 10 répondants"));
+    assert!(html.contains("les principaux thèmes par bureau"));
+
+    // The PDF, printed by headless Chromium.
+    if std::path::Path::new("/usr/bin/chromium").exists() {
+        let r = app
+            .send(Actor::Director, Method::GET, &url("report.pdf", ""), None)
+            .await;
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        let pdf = r.bytes().await.unwrap();
+        assert!(pdf.starts_with(b"%PDF"), "not a PDF");
+        let count = |pat: &[u8]| {
+            pdf.windows(pat.len() + 1)
+                .filter(|w| &w[..pat.len()] == pat && w[pat.len()] != b's')
+                .count()
+        };
+        let pages = count(b"/Type /Page") + count(b"/Type/Page");
+        assert!(pages >= 1, "a PDF without pages");
+    } else {
+        eprintln!(
+            "SKIPPED: /usr/bin/chromium is absent: the PDF of the report was not printed (install chromium)"
+        );
+    }
+}
+
+on_both!(
+    coder_workbook_maps_and_pdf_end_to_end,
+    coder_workbook_maps_and_pdf
+);
+
+/// Without Chromium, the PDF is refused with a clear code, and the HTML report still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pdf_without_chromium_is_unavailable() {
+    let app = TestApp::spawn_with(
+        Db::Sqlite,
+        terrain_server::ServerConfig {
+            chromium: None,
+            ..terrain_server::ServerConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let s = seed(&app).await;
+    let c = app.fx.campaign;
+    let u = format!(
+        "/api/v1/campaigns/{c}/diagnostic/report.pdf?questionnaire={}",
+        s.questionnaire
+    );
+    let (st, e) = json_of(app.send(Actor::Director, Method::GET, &u, None).await).await;
+    assert_eq!((st, e["code"].as_str()), (503, Some("pdf_unavailable")));
+    assert!(e["message"].as_str().unwrap().contains("TERRAIN_CHROMIUM"));
+    app.stop().await;
+}

@@ -32,10 +32,12 @@ pub enum Actor {
     Admin,
     /// Director of another campaign.
     Outsider,
+    /// Codes the open answers of Paris 18e, nothing else.
+    Coder18,
 }
 
 impl Actor {
-    pub const ALL: [Actor; 8] = [
+    pub const ALL: [Actor; 9] = [
         Actor::Anonymous,
         Actor::Walker18,
         Actor::Trainer18,
@@ -44,6 +46,7 @@ impl Actor {
         Actor::Director,
         Actor::Admin,
         Actor::Outsider,
+        Actor::Coder18,
     ];
 }
 
@@ -303,6 +306,7 @@ pub fn email_of(actor: Actor) -> &'static str {
         Actor::Director => "director@test.fr",
         Actor::Admin => "admin@test.fr",
         Actor::Outsider => "outsider@test.fr",
+        Actor::Coder18 => "coder18@test.fr",
         Actor::Anonymous | Actor::Walker18 => "",
     }
 }
@@ -395,7 +399,7 @@ async fn seed(store: &dyn Store) -> Fixture {
     let hash = secrets::hash_password(Password::new(PASSWORD))
         .await
         .unwrap();
-    let members: [(Actor, Option<Role>, CampaignId, Vec<TerritoryId>); 6] = [
+    let members: [(Actor, Option<Role>, CampaignId, Vec<TerritoryId>); 7] = [
         (Actor::Admin, None, campaign, vec![]),
         (Actor::Director, Some(Role::Director), campaign, vec![]),
         (
@@ -421,6 +425,12 @@ async fn seed(store: &dyn Store) -> Fixture {
             Some(Role::Director),
             other_campaign,
             vec![],
+        ),
+        (
+            Actor::Coder18,
+            Some(Role::Coder),
+            campaign,
+            vec![id("75118")],
         ),
     ];
     for (actor, role, c, territories) in members {
