@@ -174,7 +174,9 @@ pub fn map(
         }
         (((v - lo) / (hi - lo) * SCALE.len() as f64) as usize).min(SCALE.len() - 1)
     };
-    let legend_h = 22.0;
+    // Legend text stays readable when a map is drawn a third of a page wide.
+    let (font, sw, char_w) = (15.0, 16.0, 8.6);
+    let legend_h = 26.0;
     let mut s = format!(
         "<figure class=\"map\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"{}\">\
 ",
@@ -219,24 +221,25 @@ pub fn map(
             }
             let _ = write!(
                 s,
-                "<rect x=\"{x}\" y=\"{y}\" width=\"14\" height=\"14\" fill=\"{colour}\"/><text x=\"{}\" y=\"{}\" font-size=\"11\">{}</text>",
-                x + 18.0,
-                y + 11.0,
+                "<rect x=\"{x}\" y=\"{y}\" width=\"{sw}\" height=\"{sw}\" fill=\"{colour}\"/><text x=\"{}\" y=\"{}\" font-size=\"{font}\">{}</text>",
+                x + sw + 4.0,
+                y + 13.0,
                 esc(&text)
             );
-            x += 26.0 + 7.0 * text.chars().count() as f64;
+            x += sw + 14.0 + char_w * text.chars().count() as f64;
         }
     }
     let y2 = y + legend_h;
+    let after = sw + 18.0 + char_w * suppressed_note.chars().count() as f64;
     let _ = write!(
         s,
-        "<rect x=\"0\" y=\"{y2}\" width=\"14\" height=\"14\" fill=\"{SUPPRESSED}\"/><text x=\"18\" y=\"{}\" font-size=\"11\">{}</text>\
-         <rect x=\"{}\" y=\"{y2}\" width=\"14\" height=\"14\" fill=\"{NO_DATA}\" stroke=\"#ccc\"/><text x=\"{}\" y=\"{}\" font-size=\"11\">aucun répondant</text>",
-        y2 + 11.0,
+        "<rect x=\"0\" y=\"{y2}\" width=\"{sw}\" height=\"{sw}\" fill=\"{SUPPRESSED}\"/><text x=\"{}\" y=\"{}\" font-size=\"{font}\">{}</text>\
+         <rect x=\"{after}\" y=\"{y2}\" width=\"{sw}\" height=\"{sw}\" fill=\"{NO_DATA}\" stroke=\"#ccc\"/><text x=\"{}\" y=\"{}\" font-size=\"{font}\">aucun répondant</text>",
+        sw + 4.0,
+        y2 + 13.0,
         esc(suppressed_note),
-        24.0 + 6.5 * suppressed_note.chars().count() as f64,
-        42.0 + 6.5 * suppressed_note.chars().count() as f64,
-        y2 + 11.0,
+        after + sw + 4.0,
+        y2 + 13.0,
     );
     s.push_str("</svg></figure>");
     s

@@ -1590,8 +1590,8 @@ async fn maps_html(state: &AppState, d: &Data) -> ApiResult<String> {
         h.push_str(&map(
             &o,
             &weighted,
-            "Répondants par bureau (pondérés)",
-            &|v| format!("{v:.1} (poids)"),
+            "Répondants par bureau (pondérés : somme des poids)",
+            &|v| format!("{v:.0}"),
             &note,
         ));
     }
@@ -1661,7 +1661,7 @@ async fn report_html(state: &AppState, d: &Data, scope_label: &str) -> ApiResult
     let title = format!("Diagnostic — {}", d.info.name);
     let _ = write!(
         h,
-        "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{}</title><style>{REPORT_CSS}</style></head><body>",
+        "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{REPORT_CSS}</style></head><body>",
         esc(&title)
     );
     let _ = write!(
