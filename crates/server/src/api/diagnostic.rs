@@ -2346,6 +2346,16 @@ pub async fn export_csv(
     Ok(super::dto::csv_attachment(table.csv()?, "diagnostic.csv"))
 }
 
+/// A sheet of the workbook: its name, the CSV query giving the same table (`table`,
+/// `question`, `by`), and the table.
+type WorkbookTable = (
+    String,
+    &'static str,
+    Option<String>,
+    Option<&'static str>,
+    Table,
+);
+
 /// What a breakdown is called in a sheet's name.
 fn breakdown_label(by: &str) -> &'static str {
     match by {
@@ -2372,8 +2382,7 @@ pub async fn export_xlsx(
     ApiQuery(p): ApiQuery<DiagnosticParams>,
 ) -> ApiResult<Response> {
     let d = load(&state, &auth, &p).await?;
-    // (sheet name, table, question, by, the table)
-    let mut tables: Vec<(String, &str, Option<String>, Option<&str>, Table)> = Vec::new();
+    let mut tables: Vec<WorkbookTable> = Vec::new();
     tables.push((
         "Questions fermées".into(),
         "closed",
