@@ -93,6 +93,8 @@ impl Role {
             // The diagnostic (issue 9): the direction and coordinators (their territories) read
             // it and code the open answers; unmasked verbatims stay with the direction.
             ReadDiagnostic | CodeAnswers => matches!(self, Admin | Director | Coordinator),
+            // The codebook is the analysis's frame: the direction owns it.
+            EditCodebook => matches!(self, Admin | Director),
         }
     }
 
@@ -200,6 +202,8 @@ pub enum Capability {
     ReadDiagnostic,
     /// Code open answers with a question's codebook (within scope).
     CodeAnswers,
+    /// Rename, add and remove the codes of a question's codebook.
+    EditCodebook,
     /// Export or erase one person's data on request, read the record of processing activities.
     ManagePersonalData,
 }
@@ -264,6 +268,8 @@ mod tests {
         assert!(Role::Coordinator.can(Capability::CodeAnswers));
         assert!(!Role::Trainer.can(Capability::ReadDiagnostic));
         assert!(!Role::Walker.can(Capability::CodeAnswers));
+        assert!(Role::Director.can(Capability::EditCodebook));
+        assert!(!Role::Coordinator.can(Capability::EditCodebook));
     }
 
     #[test]
@@ -293,6 +299,7 @@ mod tests {
             Capability::ReadFieldProgress,
             Capability::ReadContacts,
             Capability::ReadDiagnostic,
+            Capability::EditCodebook,
             Capability::ManagePersonalData,
         ]
         .into_iter()

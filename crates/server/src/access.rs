@@ -71,6 +71,7 @@ requirements! {
     ReadContacts => ReadContacts, "see respondents' contact details";
     ReadDiagnostic => ReadDiagnostic, "read the diagnostic";
     CodeAnswers => CodeAnswers, "code open answers";
+    EditCodebook => EditCodebook, "edit codebooks";
     ManagePersonalData => ManagePersonalData, "export or erase personal data";
 }
 

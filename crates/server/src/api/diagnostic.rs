@@ -18,7 +18,7 @@
 //! administrators). Every estimate takes its weights from [`response_weights`].
 
 use super::extract::{ApiJson, ApiQuery};
-use crate::access::{Authorized, CodeAnswers, ReadDiagnostic};
+use crate::access::{Authorized, CodeAnswers, EditCodebook, ReadDiagnostic};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::Json;
@@ -1342,6 +1342,130 @@ pub async fn code_answer(
                 coded_at: OffsetDateTime::now_utc(),
             },
         )
+        .await?;
+    let view = coding_view(&state, &d, &key, &text, auth.user_id(), &audit).await?;
+    Ok(Json(view))
+}
+
+/// A code of an edited codebook.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CodeInput {
+    /// The code's id to keep it (renaming it keeps its codings); none: a new code.
+    pub id: Option<String>,
+    pub label: String,
+    pub description: Option<String>,
+    /// One character: the key that applies it.
+    pub key: Option<String>,
+}
+
+/// A question's codebook as it should be: its codes in order.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CodebookBody {
+    pub questionnaire: Uuid,
+    pub question: String,
+    pub codes: Vec<CodeInput>,
+}
+
+/// Replaces a question's codebook: codes named by their id are renamed (their codings follow),
+/// codes without an id are added, codes left out are removed — unless an answer is coded with
+/// them (409 `code_in_use`: recode those answers first). Answers with the coding view.
+#[utoipa::path(put, path = "/campaigns/{campaign}/diagnostic/codebook", tag = "diagnostic",
+    params(("campaign" = Uuid, Path)), request_body = CodebookBody,
+    responses((status = 200, body = CodingDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit_codebook(
+    State(state): State<AppState>,
+    auth: Authorized<EditCodebook>,
+    ApiJson(body): ApiJson<CodebookBody>,
+) -> ApiResult<Json<CodingDto>> {
+    let p = DiagnosticParams {
+        questionnaire: Some(body.questionnaire),
+        ..DiagnosticParams::default()
+    };
+    let d = load(&state, &auth, &p).await?;
+    let (key, text) = d.open_question(Some(&body.question))?;
+    let audit = auth.audit();
+    let (book, _, _) = codebook(&state, &d, &key, &audit).await?;
+    let invalid = |m: String| unprocessable("invalid_codebook", m);
+    let given: std::collections::HashSet<&str> =
+        body.codes.iter().filter_map(|c| c.id.as_deref()).collect();
+    let mut next = 1;
+    let mut codes = Vec::with_capacity(body.codes.len());
+    for (i, c) in body.codes.iter().enumerate() {
+        let id = match c.id.as_deref() {
+            Some(id) if book.codes.iter().any(|k| k.id == id) => id.to_string(),
+            Some(id) => {
+                return Err(invalid(format!(
+                    "codes[{i}].id: {id:?} is not a code of {key}'s codebook (leave it out to add a code)"
+                )));
+            }
+            None => loop {
+                let candidate = format!("C{next}");
+                next += 1;
+                if !given.contains(candidate.as_str())
+                    && !book.codes.iter().any(|k| k.id == candidate)
+                {
+                    break candidate;
+                }
+            },
+        };
+        let label = c.label.trim();
+        if label.is_empty() {
+            return Err(invalid(format!("codes[{i}].label: a code needs a label")));
+        }
+        let key_char = match c.key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            None => None,
+            Some(k) => {
+                let mut chars = k.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(ch), None) if !ch.is_whitespace() && ch != '!' => Some(ch),
+                    _ => {
+                        return Err(invalid(format!(
+                            "codes[{i}].key: {k:?} is not one character (`!` flags an answer, it cannot code)"
+                        )));
+                    }
+                }
+            }
+        };
+        codes.push(Code {
+            id,
+            label: label.to_string(),
+            description: c
+                .description
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from),
+            key: key_char,
+        });
+    }
+    let edited = Codebook::new(key.as_str(), codes).map_err(|e| invalid(e.to_string()))?;
+    // A code still on coded answers stays.
+    let removed: Vec<&Code> = book
+        .codes
+        .iter()
+        .filter(|k| !edited.codes.iter().any(|e| e.id == k.id))
+        .collect();
+    if !removed.is_empty() {
+        let codings = state.store.codings(auth.campaign.id, Some(&key)).await?;
+        for k in removed {
+            let used = codings.iter().filter(|c| c.codes.contains(&k.id)).count();
+            if used > 0 {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "code_in_use",
+                    format!(
+                        "codes: {:?} ({}) codes {used} answer(s): recode them before removing it",
+                        k.id, k.label
+                    ),
+                ));
+            }
+        }
+    }
+    let v = serde_json::to_value(&edited.codes).map_err(ApiError::internal)?;
+    state
+        .store
+        .save_codebook(&audit, auth.campaign.id, d.info.id, &key, &v)
         .await?;
     let view = coding_view(&state, &d, &key, &text, auth.user_id(), &audit).await?;
     Ok(Json(view))

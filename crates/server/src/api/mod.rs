@@ -220,6 +220,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(diagnostic::report))
         .routes(routes!(diagnostic::export_csv))
         .routes(routes!(diagnostic::export_xlsx))
+        .routes(routes!(diagnostic::edit_codebook))
         .routes(routes!(diagnostic::report_pdf))
         .routes(routes!(privacy::export_volunteer))
         .routes(routes!(privacy::erase_volunteer))

@@ -567,6 +567,85 @@ async fn coder_workbook_maps_and_pdf(app: &TestApp) {
         );
     }
 
+    // The direction edits the codebook: a code on coded answers stays, renaming keeps its id
+    // (and codings), a new code gets an id; coordinators and coders may not.
+    let (_, v) = get(Actor::Director, url("coding", "&question=avis")).await;
+    let mut book: Vec<Value> = v["codebook"].as_array().unwrap().clone();
+    let put = async |actor: Actor, codes: &[Value]| {
+        json_of(
+            app.send(
+                actor,
+                Method::PUT,
+                &format!("/api/v1/campaigns/{c}/diagnostic/codebook"),
+                Some(json!({"questionnaire": q, "question": "avis", "codes": codes})),
+            )
+            .await,
+        )
+        .await
+    };
+    let without: Vec<Value> = book
+        .iter()
+        .filter(|k| k["id"] != json!(code))
+        .cloned()
+        .collect();
+    let (st, e) = put(Actor::Director, &without).await;
+    assert_eq!((st, e["code"].as_str()), (409, Some("code_in_use")), "{e}");
+    let coded = if next == s.pii { 1 } else { 2 };
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{coded} answer(s)")),
+        "{e}"
+    );
+    book[0]["label"] = json!("Renommé");
+    book.push(json!({"label": "Nouveau", "key": "z"}));
+    let (st, v) = put(Actor::Director, &book).await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["codebook"][0]["id"], json!(code));
+    assert_eq!(v["codebook"][0]["label"], "Renommé");
+    let added = v["codebook"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (added["id"].as_str(), added["key"].as_str()),
+        (Some("C1"), Some("z"))
+    );
+    let (_, v) = get(Actor::Coder18, url("coding", "")).await;
+    assert_eq!(v["codebook"][0]["label"], "Renommé");
+    assert_eq!(v["coded_by_me"], coded, "renaming keeps the codings");
+    book.push(json!({"label": "Clé double", "key": "Z"}));
+    let (st, e) = put(Actor::Director, &book).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (422, Some("invalid_codebook")),
+        "{e}"
+    );
+    book.pop();
+    book.push(json!({"label": "Deux touches", "key": "xy"}));
+    let (st, e) = put(Actor::Director, &book).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (422, Some("invalid_codebook")),
+        "{e}"
+    );
+    assert!(e["message"].as_str().unwrap().starts_with("codes["), "{e}");
+    book.pop();
+    book.push(json!({"id": "nope", "label": "Inconnu"}));
+    let (st, e) = put(Actor::Director, &book).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (422, Some("invalid_codebook")),
+        "{e}"
+    );
+    book.pop();
+    for actor in [Actor::Coordinator18, Actor::Coder18] {
+        let (st, e) = put(actor, &book).await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (403, Some("forbidden_role")),
+            "{actor:?}"
+        );
+    }
+
     // The themes carry every breakdown; the 19th's 8 answers are a suppressed group.
     let (st, t) = get(Actor::Director, url("themes", "&question=avis")).await;
     assert_eq!(st, 200, "{t}");

@@ -972,6 +972,17 @@ fn rows() -> Vec<Row> {
             body: none,
             expect: [401, 403, 403, 200, 200, 200, 200, 404, 403],
         },
+        // Directors edit codebooks; the admin edits it after them.
+        Row {
+            method: Method::PUT,
+            op: "/campaigns/{campaign}/diagnostic/codebook",
+            path: |x| format!("/campaigns/{}/diagnostic/codebook", x.c),
+            body: |x, _| {
+                Some(json!({"questionnaire": x.questionnaire, "question": "avis",
+                            "codes": [{"label": "Emploi", "key": "1"}]}))
+            },
+            expect: [401, 403, 403, 403, 403, 200, 200, 404, 403],
+        },
         Row {
             method: Method::GET,
             op: "/campaigns/{campaign}/diagnostic/export.xlsx",
