@@ -1,6 +1,6 @@
 // The diagnostic's coder and exports on the demo (issue 9): the demo's coder signs in, lands on
 // the coding view (and sees nothing else), codes five answers with the keyboard; the director
-// reads a theme's breakdown by profile, downloads the workbook (XLSX) and the report's PDF, and
+// reads a theme's breakdown by profile, renames a code of the codebook, downloads the workbook (XLSX) and the report's PDF, and
 // the report's maps by bureau de vote render offline — on a desktop and on a phone.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -98,6 +98,19 @@ test('the director reads a theme by profile, downloads the workbook and the PDF,
   if (await hidden.count()) {
     assert.match(await hidden.getAttribute('title'), /moins de 10 réponses/);
   }
+
+  // The codebook: the direction renames a code; the coding buttons follow.
+  await page.getByTestId('tab-coding').click();
+  await page.getByTestId('answer').waitFor({ timeout: 120_000 });
+  await page.getByTestId('codebook-editor').locator('summary').click();
+  const label = page.getByTestId('code-label').first();
+  await label.fill('Pouvoir d’achat (renommé)');
+  await page.getByTestId('save-codebook').click();
+  await page.getByText('Grille enregistrée').waitFor();
+  await page.getByTestId('codebook').getByText('Pouvoir d’achat (renommé)').waitFor();
+  await part(page.getByTestId('codebook-editor'), 'diagnostic-codebook-editor-desktop');
+  await page.getByTestId('tab-themes').click();
+  await page.getByTestId('theme').first().waitFor({ timeout: 60_000 });
 
   // The workbook: a ZIP (XLSX) with a sheet per table.
   const [xlsx] = await Promise.all([page.waitForEvent('download'), page.getByTestId('xlsx').click()]);

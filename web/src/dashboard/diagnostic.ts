@@ -6,9 +6,9 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { MyCampaign } from '../lib/api';
-import { diagnosticTabs } from '../lib/access';
+import { diagnosticTabs, editsCodebooks } from '../lib/access';
 import { fieldApi } from '../lib/field-api';
-import { diagnosticApi, type Coding, type EstimateRow, type Share, type Theme } from '../lib/diagnostic-api';
+import { diagnosticApi, type CodeInput, type Coding, type EstimateRow, type Share, type Theme } from '../lib/diagnostic-api';
 import { useAsync } from '../lib/hooks';
 import { formatNumber, formatPercent, t } from '../i18n';
 import type { MessageKey } from '../i18n/fr';
@@ -48,7 +48,7 @@ export function Diagnostic({ mine }: { mine: MyCampaign }) {
       </div>`}
       ${tab === 'closed' && html`<${ClosedView} c=${c} q=${q} />`}
       ${tab === 'themes' && html`<${ThemesView} c=${c} q=${q} question=${question} setQuestion=${setQuestion} />`}
-      ${tab === 'coding' && html`<${CodingView} c=${c} q=${q} question=${question} setQuestion=${setQuestion} reads=${reads} />`}
+      ${tab === 'coding' && html`<${CodingView} c=${c} q=${q} question=${question} setQuestion=${setQuestion} reads=${reads} edits=${editsCodebooks(mine.role)} />`}
       ${tab === 'reading' && html`<${ReadingView} c=${c} q=${q} />`}`}
   </section>`;
 }
@@ -177,7 +177,48 @@ function ThemesView({ c, q, question, setQuestion }: { c: string; q: string; que
   </div>`;
 }
 
-function CodingView({ c, q, question, setQuestion, reads }: { c: string; q: string; question: string; setQuestion: (v: string) => void; reads: boolean }) {
+/** The direction's codebook editor: rename, add, remove codes (a code on coded answers cannot
+ * be removed: the server says so). */
+function CodebookEditor({ c, q, view, onSaved }: { c: string; q: string; view: Coding; onSaved: (v: Coding) => void }) {
+  const initial = (): CodeInput[] => view.codebook.map((k) => ({ id: k.id, label: k.label, description: k.description, key: k.key }));
+  const [codes, setCodes] = useState<CodeInput[]>(initial);
+  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  useEffect(() => setCodes(initial()), [view.question, view.codebook.map((k) => `${k.id}:${k.label}:${k.key}`).join('|')]);
+  const set = (i: number, patch: Partial<CodeInput>) => setCodes((cs) => cs.map((x, j) => (j === i ? { ...x, ...patch } : x)));
+  const save = async (e: Event) => {
+    e.preventDefault();
+    try {
+      onSaved(await diagnosticApi.editCodebook(c, { questionnaire: q, question: view.question, codes }));
+      setMsg({ ok: true, text: t('diag.codebookSaved') });
+    } catch (err) {
+      setMsg({ ok: false, text: (err as Error).message });
+    }
+  };
+  return html`<details class="card codebook-editor" data-testid="codebook-editor">
+    <summary>${t('diag.editCodebook')}</summary>
+    <form onSubmit=${save}>
+      <table class="codebook-table">
+        <thead><tr><th>${t('diag.codeKey')}</th><th>${t('diag.codeLabel')}</th><th>${t('diag.codeDescription')}</th><th></th></tr></thead>
+        <tbody>${codes.map((k, i) => html`<tr>
+          <td><input class="key" maxlength="1" aria-label=${t('diag.codeKey')} value=${k.key ?? ''}
+            onInput=${(e: Event) => set(i, { key: (e.target as HTMLInputElement).value || null })} /></td>
+          <td><input required aria-label=${t('diag.codeLabel')} data-testid="code-label" value=${k.label}
+            onInput=${(e: Event) => set(i, { label: (e.target as HTMLInputElement).value })} /></td>
+          <td><input aria-label=${t('diag.codeDescription')} value=${k.description ?? ''}
+            onInput=${(e: Event) => set(i, { description: (e.target as HTMLInputElement).value || null })} /></td>
+          <td><button type="button" class="link" onClick=${() => setCodes((cs) => cs.filter((_, j) => j !== i))}>${t('diag.removeCode')}</button></td>
+        </tr>`)}</tbody>
+      </table>
+      <div class="actions">
+        <button type="button" onClick=${() => setCodes((cs) => [...cs, { label: '', description: null, key: null }])}>${t('diag.addCode')}</button>
+        <button type="submit" class="primary" data-testid="save-codebook">${t('diag.saveCodebook')}</button>
+      </div>
+      ${msg && html`<p class=${msg.ok ? 'ok' : 'error'} role="status">${msg.text}</p>`}
+    </form>
+  </details>`;
+}
+
+function CodingView({ c, q, question, setQuestion, reads, edits }: { c: string; q: string; question: string; setQuestion: (v: string) => void; reads: boolean; edits: boolean }) {
   const [view, setView] = useState<Coding | null>(null);
   const [error, setError] = useState('');
   const [picked, setPicked] = useState<string[]>([]);
@@ -270,6 +311,7 @@ function CodingView({ c, q, question, setQuestion, reads }: { c: string; q: stri
           : html`<ul class="plain">${v.shares.map((s) => html`<li>${s.label} : ${shareText(s.share)}</li>`)}</ul>`}
       </div>
     </div>`}
+    ${v && edits && html`<${CodebookEditor} c=${c} q=${q} view=${v} onSaved=${setView} />`}
   </div>`;
 }
 

@@ -35,6 +35,11 @@ export function diagnosticTabs(role: Role): ('closed' | 'themes' | 'coding' | 'r
   return role === 'coder' ? ['coding'] : ['closed', 'themes', 'coding', 'reading'];
 }
 
+/** Whether a role may edit the codebooks (the direction, as the server decides). */
+export function editsCodebooks(role: Role): boolean {
+  return role === 'director' || role === 'admin';
+}
+
 /** Whether a role may add members (and which roles it may give). */
 export function grantableRoles(role: Role): Role[] {
   switch (role) {

@@ -36,6 +36,8 @@ export interface Coding {
   weighting: Weighting; masked: boolean;
   open_questions: { key: string; text: string }[];
 }
+/** A code as the codebook editor sends it: no id for a new code. */
+export interface CodeInput { id?: string; label: string; description: string | null; key: string | null }
 export interface ReadingItem { response_id: string; question: string; text: string; codes: string[] }
 
 const base = (c: string) => `/campaigns/${encodeURIComponent(c)}/diagnostic`;
@@ -53,6 +55,8 @@ export const diagnosticApi = {
     request<Coding>('GET', `${base(c)}/coding?${qs({ questionnaire, question })}`),
   code: (c: string, body: { questionnaire: string; question: string; response_id: string; codes: string[]; flagged: boolean }) =>
     request<Coding>('POST', `${base(c)}/coding`, body),
+  editCodebook: (c: string, body: { questionnaire: string; question: string; codes: CodeInput[] }) =>
+    request<Coding>('PUT', `${base(c)}/codebook`, body),
   readingList: (c: string, questionnaire: string) => request<ReadingItem[]>('GET', `${base(c)}/reading-list?${qs({ questionnaire })}`),
   reportUrl: (c: string, questionnaire: string) => `/api/v1${base(c)}/report?${qs({ questionnaire })}`,
   reportPdfUrl: (c: string, questionnaire: string) => `/api/v1${base(c)}/report.pdf?${qs({ questionnaire })}`,
