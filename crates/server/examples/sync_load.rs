@@ -12,7 +12,7 @@
 //! ```
 //!
 //! `--max-in-flight N` sets the server's admission limit of uploads (`--sync-max-in-flight`,
-//! default 16; 0: none) and `--admission-wait-ms` how long an upload may wait for a slot
+//! default 8; 0: none) and `--admission-wait-ms` how long an upload may wait for a slot
 //! (default 50): beyond, an upload is answered `429 server_busy` at once and the
 //! walker sends it again after `Retry-After` plus jitter, as the phone does. The benchmark
 //! reports the latency of accepted uploads, of the busy answers, and the delay from a batch's

@@ -73,7 +73,7 @@ impl Default for ServerConfig {
             failure_window: Duration::from_secs(15 * 60),
             signups_per_client: 20,
             smtp: None,
-            sync_max_in_flight: 16,
+            sync_max_in_flight: 8,
             sync_admission_wait: Duration::from_millis(50),
             chromium: default_chromium(),
         }

@@ -27,7 +27,7 @@ pub struct ServeArgs {
     pub request_timeout: u64,
     /// Field uploads written at once; beyond, a phone is told `429 server_busy` with
     /// `Retry-After` and sends again later (0: no limit, every upload waits its turn).
-    #[arg(long, env = "TERRAIN_SYNC_MAX_IN_FLIGHT", default_value_t = 16)]
+    #[arg(long, env = "TERRAIN_SYNC_MAX_IN_FLIGHT", default_value_t = 8)]
     pub sync_max_in_flight: usize,
     /// Milliseconds an upload may wait for a free slot before being turned away.
     #[arg(long, env = "TERRAIN_SYNC_ADMISSION_WAIT_MS", default_value_t = 50)]
