@@ -87,6 +87,8 @@ impl Role {
             // Questionnaires and field work (issue 7).
             ReadQuestionnaires | FieldWork => true,
             EditQuestionnaires | ReadContacts => matches!(self, Admin | Director),
+            // The paper fallback: coordinators key in the sheets of their territories.
+            KeyInPaper => matches!(self, Admin | Director | Coordinator),
             // Data protection (issue 10).
             ManagePersonalData => matches!(self, Admin | Director),
             ReadFieldProgress => matches!(self, Admin | Director | Coordinator | Trainer),
@@ -194,6 +196,8 @@ pub enum Capability {
     EditQuestionnaires,
     /// Download a field package and upload door outcomes and responses (within scope).
     FieldWork,
+    /// Key in questionnaires filled in on paper, list and void them (within scope).
+    KeyInPaper,
     /// See field progress: visits, outcomes, responses (within scope).
     ReadFieldProgress,
     /// See the contact details of respondents who agreed to be contacted again.
@@ -239,6 +243,16 @@ mod tests {
         assert!(Role::Walker.can(Capability::TakePart));
         assert!(!Role::Walker.can(Capability::ReadVolunteers));
         assert!(!Role::Walker.can(Capability::ManageTrainings));
+    }
+
+    #[test]
+    fn coordinators_key_in_paper_walkers_and_trainers_do_not() {
+        for r in [Role::Admin, Role::Director, Role::Coordinator] {
+            assert!(r.can(Capability::KeyInPaper), "{r}");
+        }
+        for r in [Role::Trainer, Role::Walker] {
+            assert!(!r.can(Capability::KeyInPaper), "{r}");
+        }
     }
 
     #[test]

@@ -37,7 +37,9 @@ macro_rules! field_contract_suite {
             packages_carry_doors_and_their_history,
             sync_converges_under_random_interleavings,
             weightings_keep_one_weight_per_response,
-            codings_are_kept_per_coder_and_question
+            codings_are_kept_per_coder_and_question,
+            paper_sheets_are_keyed_once_and_checked_like_phones,
+            voided_paper_sheets_take_their_weights_along
         );
     };
     (@each $setup:expr; $($name:ident),* $(,)?) => {
@@ -1271,5 +1273,366 @@ pub async fn codings_are_kept_per_coder_and_question(store: Arc<dyn Store>) {
             .await
             .unwrap(),
         None
+    );
+}
+
+fn sheet(f: &Fixture, bureau: terrain_model::TerritoryId, n: u32) -> NewPaperResponse {
+    NewPaperResponse {
+        client_id: Uuid::now_v7(),
+        version_id: f.version,
+        bureau_id: bureau,
+        collected_on: OffsetDateTime::now_utc().date() - Duration::days(2),
+        sheet_ref: format!("  F-{n:03}  "),
+        answers: good_answers(),
+    }
+}
+
+async fn key(store: &dyn Store, f: &Fixture, user: UserId, s: &NewPaperResponse) -> PaperKeyed {
+    store
+        .key_in_paper(&Audit::api(user), f.c, user, &f.scope, s)
+        .await
+        .unwrap()
+}
+
+fn refusal(k: PaperKeyed) -> PaperRefusal {
+    match k {
+        PaperKeyed::Rejected(r) => r,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+pub async fn paper_sheets_are_keyed_once_and_checked_like_phones(store: Arc<dyn Store>) {
+    let store = &*store;
+    let f = fixture(store, "paper-sheets").await;
+    let b1801 = store
+        .territory_by_code(f.c, TerritoryKind::Bureau, "75056_1801")
+        .await
+        .unwrap();
+    let b1901 = store
+        .territory_by_code(f.c, TerritoryKind::Bureau, "75056_1901")
+        .await
+        .unwrap();
+    let coordinator = f.walker;
+    let first = sheet(&f, b1801.id, 1);
+    let stored = match key(store, &f, coordinator, &first).await {
+        PaperKeyed::Stored(e) => e,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(stored.sheet_ref, "F-001", "the sheet number is trimmed");
+    assert_eq!(
+        (stored.keyed_by, stored.keyed_by_name.as_str()),
+        (coordinator, "Nadia")
+    );
+    assert_eq!(
+        (
+            stored.bureau_id,
+            stored.bureau_code.as_str(),
+            stored.version_number
+        ),
+        (b1801.id.0, "75056_1801", 1)
+    );
+    assert_eq!(stored.questionnaire_name, "Enquête");
+    assert_eq!(stored.collected_on, first.collected_on);
+    // The response is a response like a phone's: bureau, day, profile, answers; no IRIS.
+    let responses = store.responses(f.c, &f.scope, None).await.unwrap();
+    assert_eq!(responses.len(), 1);
+    let r = &responses[0];
+    assert_eq!(r.id, stored.response_id);
+    assert_ne!(
+        r.id, first.client_id,
+        "the browser's id is not the response's"
+    );
+    assert_eq!(
+        (r.bureau_id, r.iris_id, r.collected_on),
+        (Some(b1801.id.0), None, first.collected_on)
+    );
+    assert_eq!(r.profile.age_band.as_deref(), Some("25-34"));
+    assert_eq!(r.answers, good_answers());
+    let progress = store.field_progress(f.c, &f.scope).await.unwrap();
+    assert_eq!(
+        progress.responses, 1,
+        "a paper response counts like a phone's"
+    );
+    // Keyed again (a double submit): the same entry, nothing more stored.
+    match key(store, &f, coordinator, &first).await {
+        PaperKeyed::Duplicate(e) => assert_eq!(e, stored),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.responses(f.c, &f.scope, None).await.unwrap().len(), 1);
+    // The same client id from someone else is refused.
+    assert_eq!(
+        refusal(key(store, &f, f.other_walker, &first).await).code,
+        "client_id_taken"
+    );
+
+    // The phone's checks, with the question at fault named.
+    let mut bad = sheet(&f, b1801.id, 2);
+    bad.answers
+        .insert("priorite".into(), Answer::Text("logement".into()));
+    let r = refusal(key(store, &f, coordinator, &bad).await);
+    assert_eq!(
+        (r.code, r.question.as_deref()),
+        ("invalid_answers", Some("priorite"))
+    );
+    assert!(r.message.contains("logement"), "{}", r.message);
+    let mut hidden = sheet(&f, b1801.id, 2);
+    hidden
+        .answers
+        .insert("satisfait".into(), Answer::Flag(true));
+    let r = refusal(key(store, &f, coordinator, &hidden).await);
+    assert_eq!(
+        (r.code, r.question.as_deref()),
+        ("invalid_answers", Some("pourquoi"))
+    );
+    let mut unknown = sheet(&f, b1801.id, 2);
+    unknown.answers.insert("couleur".into(), Answer::Number(3));
+    let r = refusal(key(store, &f, coordinator, &unknown).await);
+    assert_eq!(r.question.as_deref(), Some("couleur"));
+    let mut wrong_type = sheet(&f, b1801.id, 2);
+    wrong_type
+        .answers
+        .insert("note".into(), Answer::Text("4".into()));
+    let r = refusal(key(store, &f, coordinator, &wrong_type).await);
+    assert_eq!(r.question.as_deref(), Some("note"));
+    let mut no_consent = sheet(&f, b1801.id, 2);
+    no_consent.answers.remove("accord");
+    assert_eq!(
+        refusal(key(store, &f, coordinator, &no_consent).await)
+            .question
+            .as_deref(),
+        Some("accord")
+    );
+    // The paper's own checks.
+    let code = |k: PaperKeyed| refusal(k).code;
+    let outside = sheet(&f, b1901.id, 3);
+    assert_eq!(
+        code(key(store, &f, coordinator, &outside).await),
+        "out_of_scope"
+    );
+    let arrondissement = store
+        .territory_by_code(f.c, TerritoryKind::Arrondissement, "75118")
+        .await
+        .unwrap();
+    assert_eq!(
+        code(key(store, &f, coordinator, &sheet(&f, arrondissement.id, 3)).await),
+        "not_a_bureau"
+    );
+    assert_eq!(
+        code(
+            key(
+                store,
+                &f,
+                coordinator,
+                &sheet(&f, terrain_model::TerritoryId(Uuid::now_v7()), 3)
+            )
+            .await
+        ),
+        "territory_not_found"
+    );
+    let mut future = sheet(&f, b1801.id, 3);
+    future.collected_on = OffsetDateTime::now_utc().date() + Duration::days(3);
+    assert_eq!(
+        code(key(store, &f, coordinator, &future).await),
+        "invalid_date"
+    );
+    let mut ancient = sheet(&f, b1801.id, 3);
+    ancient.collected_on = OffsetDateTime::now_utc().date() - Duration::days(800);
+    assert_eq!(
+        code(key(store, &f, coordinator, &ancient).await),
+        "invalid_date"
+    );
+    let mut unnumbered = sheet(&f, b1801.id, 3);
+    unnumbered.sheet_ref = "   ".into();
+    assert_eq!(
+        code(key(store, &f, coordinator, &unnumbered).await),
+        "invalid_sheet_ref"
+    );
+    let mut unknown_version = sheet(&f, b1801.id, 3);
+    unknown_version.version_id = Uuid::now_v7();
+    assert_eq!(
+        code(key(store, &f, coordinator, &unknown_version).await),
+        "questionnaire_not_found"
+    );
+    let draft = store
+        .create_questionnaire(&Audit::cli(), f.c, "Brouillon", &survey())
+        .await
+        .unwrap();
+    let mut drafted = sheet(&f, b1801.id, 3);
+    drafted.version_id = draft.versions[0].id;
+    assert_eq!(
+        code(key(store, &f, coordinator, &drafted).await),
+        "questionnaire_not_published"
+    );
+    // A campaign-wide keyer may key the 19th; nothing refused was stored.
+    let other = sheet(&f, b1901.id, 4);
+    let entry = match store
+        .key_in_paper(&Audit::cli(), f.c, f.other_walker, &Scope::Campaign, &other)
+        .await
+        .unwrap()
+    {
+        PaperKeyed::Stored(e) => e,
+        k => panic!("{k:?}"),
+    };
+    let all = store.responses(f.c, &Scope::Campaign, None).await.unwrap();
+    assert_eq!(all.len(), 2);
+
+    // Listed newest first, within the scope, paginated.
+    let (list, total) = store
+        .paper_entries(f.c, &Scope::Campaign, 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(
+        list.iter().map(|e| e.response_id).collect::<Vec<_>>(),
+        [entry.response_id, stored.response_id]
+    );
+    let (page, total) = store
+        .paper_entries(f.c, &Scope::Campaign, 1, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        (page.len(), total, page[0].response_id),
+        (1, 2, stored.response_id)
+    );
+    let (mine, total) = store.paper_entries(f.c, &f.scope, 10, 0).await.unwrap();
+    assert_eq!((mine.len(), total), (1, 1));
+    assert_eq!(mine[0], stored);
+    assert_eq!(
+        store
+            .paper_entry(f.c, entry.response_id)
+            .await
+            .unwrap()
+            .bureau_path,
+        b1901.path
+    );
+    // Every stored sheet left an audit line; answers are not in it.
+    let audit = store.audit_log(f.c, 100, None).await.unwrap();
+    let keyed: Vec<_> = audit
+        .iter()
+        .filter(|l| l.action == "paper.key_in")
+        .collect();
+    assert_eq!(keyed.len(), 2);
+    assert!(!keyed[0].detail.to_string().contains("emploi"));
+}
+
+pub async fn voided_paper_sheets_take_their_weights_along(store: Arc<dyn Store>) {
+    use crate::survey::NewWeighting;
+    let store = &*store;
+    let f = fixture(store, "paper-void").await;
+    let b1801 = store
+        .territory_by_code(f.c, TerritoryKind::Bureau, "75056_1801")
+        .await
+        .unwrap();
+    let acks = sync(
+        store,
+        &f,
+        f.walker,
+        Uuid::now_v7(),
+        vec![response(&f, f.stops[0], good_answers(), None)],
+    )
+    .await;
+    assert_eq!(statuses(&acks), ["stored"]);
+    let phone = store.responses(f.c, &Scope::Campaign, None).await.unwrap()[0].id;
+    let entry = match key(store, &f, f.walker, &sheet(&f, b1801.id, 7)).await {
+        PaperKeyed::Stored(e) => e,
+        k => panic!("{k:?}"),
+    };
+    store
+        .save_weighting(
+            &Audit::cli(),
+            f.c,
+            &NewWeighting {
+                questionnaire_id: f.questionnaire,
+                plan_id: None,
+                params: serde_json::json!({}),
+                report: serde_json::json!({}),
+                weights: vec![(phone, 1.0), (entry.response_id, 2.0)],
+            },
+        )
+        .await
+        .unwrap();
+    // A purge of personal data keeps the anonymous responses, paper ones with their entry;
+    // erasure on request concerns respondents who left contact details, which paper has not.
+    store
+        .purge_campaign(
+            &Audit::cli(),
+            f.c,
+            crate::privacy::PurgeReason::Manual,
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .paper_entry(f.c, entry.response_id)
+            .await
+            .unwrap()
+            .sheet_ref,
+        "F-007"
+    );
+    assert_eq!(
+        store
+            .responses(f.c, &Scope::Campaign, None)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(matches!(
+        store
+            .erase_respondent(&Audit::cli(), f.c, entry.response_id)
+            .await,
+        Err(StorageError::NotFound { .. })
+    ));
+    // A phone response cannot be voided as a paper one.
+    assert!(matches!(
+        store.void_paper_entry(&Audit::cli(), f.c, phone).await,
+        Err(StorageError::NotFound { .. })
+    ));
+    store
+        .void_paper_entry(&Audit::api(f.walker), f.c, entry.response_id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.paper_entry(f.c, entry.response_id).await,
+        Err(StorageError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store
+            .void_paper_entry(&Audit::cli(), f.c, entry.response_id)
+            .await,
+        Err(StorageError::NotFound { .. })
+    ));
+    let left: Vec<Uuid> = store
+        .responses(f.c, &Scope::Campaign, None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, [phone]);
+    let (_, weights) = store
+        .latest_weights(f.c, f.questionnaire)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        weights,
+        [(phone, 1.0)],
+        "the voided sheet's weight went with it"
+    );
+    assert_eq!(
+        store
+            .paper_entries(f.c, &Scope::Campaign, 10, 0)
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+    let audit = store.audit_log(f.c, 100, None).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|l| l.action == "paper.void" && l.target == entry.response_id.to_string())
     );
 }

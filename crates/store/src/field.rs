@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use terrain_model::{
     Address, AddressId, Answer, Building, BuildingId, CampaignId, Door, Outcome, Questionnaire,
-    TerritoryPath, Unit, UserId,
+    TerritoryId, TerritoryPath, Unit, UserId,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -290,6 +290,80 @@ pub struct VisitTrace {
 /// Most records accepted in one batch.
 pub const MAX_BATCH: usize = 500;
 
+/// The longest sheet number accepted for a paper questionnaire.
+pub const MAX_SHEET_REF: usize = 40;
+
+/// How far before the campaign's creation a paper sheet may have been filled in: further back
+/// is a typing mistake (the year).
+pub const PAPER_DAYS_BEFORE_CAMPAIGN: i64 = 365;
+
+/// The most keyed-in entries listed in one page.
+pub const MAX_PAPER_PAGE: u32 = 200;
+
+/// A questionnaire filled in on paper and keyed in by a coordinator (the paper fallback).
+/// Stored as a response like a phone's, through the same checks, with `source = paper`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewPaperResponse {
+    /// Made by the browser for this sheet: keying the same sheet twice stores it once.
+    pub client_id: Uuid,
+    pub version_id: Uuid,
+    /// The bureau de vote the sheet was filled in.
+    pub bureau_id: TerritoryId,
+    /// The day written on the sheet.
+    pub collected_on: Date,
+    /// The number written on the sheet, to find it again.
+    pub sheet_ref: String,
+    pub answers: BTreeMap<String, Answer>,
+}
+
+/// A keyed-in paper questionnaire, as the keying screen lists it: who keyed it and when, the
+/// sheet, the bureau and the questionnaire version. Never the answers, never an address.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PaperEntry {
+    /// The stored response's id.
+    pub response_id: Uuid,
+    pub client_id: Uuid,
+    pub version_id: Uuid,
+    pub version_number: u32,
+    pub questionnaire_id: Uuid,
+    pub questionnaire_name: String,
+    pub bureau_id: Uuid,
+    pub bureau_code: String,
+    pub bureau_name: String,
+    pub bureau_path: TerritoryPath,
+    pub collected_on: Date,
+    pub sheet_ref: String,
+    pub keyed_by: UserId,
+    /// The keying coordinator's name (empty when the account is gone).
+    pub keyed_by_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub keyed_at: OffsetDateTime,
+}
+
+/// Why a paper questionnaire was not stored: a stable code, a sentence, and the question at
+/// fault when an answer is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaperRefusal {
+    /// `questionnaire_not_found`, `questionnaire_not_published`, `territory_not_found`,
+    /// `not_a_bureau`, `out_of_scope`, `invalid_answers`, `invalid_date`, `invalid_sheet_ref`,
+    /// `client_id_taken`.
+    pub code: &'static str,
+    pub message: String,
+    /// The question key, for `invalid_answers`.
+    pub question: Option<String>,
+}
+
+/// What became of a keyed-in sheet.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PaperKeyed {
+    /// Stored now.
+    Stored(PaperEntry),
+    /// Stored before under the same client id (by the same person): nothing changed.
+    Duplicate(PaperEntry),
+    /// Not stored.
+    Rejected(PaperRefusal),
+}
+
 /// Storage of questionnaires and field work. Implemented by both backends next to
 /// [`crate::Store`].
 #[async_trait]
@@ -371,4 +445,36 @@ pub trait FieldStore: Send + Sync {
         scope: &Scope,
         questionnaire: Option<Uuid>,
     ) -> Result<Vec<StoredResponse>>;
+    /// Stores a questionnaire keyed in from paper by `user`, exactly once per client id, after
+    /// the same checks as a phone's response (version published, answers fitting it) and the
+    /// paper's own (the bureau inside `scope`, the day plausible, the sheet numbered). Leaves an
+    /// audit line (`paper.key_in`) when stored.
+    async fn key_in_paper(
+        &self,
+        audit: &Audit,
+        campaign: CampaignId,
+        user: UserId,
+        scope: &Scope,
+        sheet: &NewPaperResponse,
+    ) -> Result<PaperKeyed>;
+    /// The keyed-in paper questionnaires whose bureau lies inside the scope, newest first
+    /// (`offset`, at most `limit`), with how many there are in all.
+    async fn paper_entries(
+        &self,
+        campaign: CampaignId,
+        scope: &Scope,
+        limit: u32,
+        offset: u32,
+    ) -> Result<(Vec<PaperEntry>, u64)>;
+    /// One keyed-in paper questionnaire, by its response id.
+    async fn paper_entry(&self, campaign: CampaignId, response: Uuid) -> Result<PaperEntry>;
+    /// Voids a keyed-in paper questionnaire (a mistyped sheet): its response goes, with its
+    /// weights and codings. Leaves an audit line (`paper.void`). Phone responses cannot be
+    /// voided this way ([`crate::StorageError::NotFound`]).
+    async fn void_paper_entry(
+        &self,
+        audit: &Audit,
+        campaign: CampaignId,
+        response: Uuid,
+    ) -> Result<()>;
 }

@@ -272,21 +272,8 @@ impl Refs {
                 })
             }
             RecordBody::Response(resp) => {
-                let version = self.versions.get(&resp.version_id).ok_or_else(|| {
-                    refuse(
-                        "questionnaire_not_found",
-                        format!("questionnaire version {} does not exist", resp.version_id),
-                    )
-                })?;
-                if version.status == "draft" {
-                    return Err(refuse(
-                        "questionnaire_not_published",
-                        format!(
-                            "questionnaire version {} is a draft: publish it before collecting answers",
-                            resp.version_id
-                        ),
-                    ));
-                }
+                let version =
+                    published_version(resp.version_id, self.versions.get(&resp.version_id))?;
                 let address = self.addresses.get(&resp.address_id.0).ok_or_else(|| {
                     refuse(
                         "address_not_found",
@@ -302,10 +289,7 @@ impl Refs {
                         format!("address {} is outside your territories", resp.address_id),
                     ));
                 }
-                let checked = version
-                    .questionnaire
-                    .check(&resp.answers)
-                    .map_err(|e| refuse("invalid_answers", e.to_string()))?;
+                let checked = check_answers(version, &resp.answers).map_err(|e| e.refusal)?;
                 let contact = match &resp.contact {
                     None => None,
                     Some(_) if !checked.recontact_consent => {
@@ -371,6 +355,198 @@ impl Refs {
             }
         }
     }
+}
+
+/// The version a response points at, when it may collect answers (published or retired: a
+/// phone may still hold a retired version's package). Shared by phones and paper.
+pub(crate) fn published_version(
+    id: Uuid,
+    version: Option<&VersionRef>,
+) -> Result<&VersionRef, Refusal> {
+    let version = version.ok_or_else(|| {
+        refuse(
+            "questionnaire_not_found",
+            format!("questionnaire version {id} does not exist"),
+        )
+    })?;
+    if version.status == "draft" {
+        return Err(refuse(
+            "questionnaire_not_published",
+            format!("questionnaire version {id} is a draft: publish it before collecting answers"),
+        ));
+    }
+    Ok(version)
+}
+
+/// Answers that do not fit their questionnaire: the refusal, and the question at fault.
+pub(crate) struct AnswersRefused {
+    pub(crate) refusal: Refusal,
+    pub(crate) question: String,
+}
+
+/// Checks answers against their version ([`Questionnaire::check`]). Shared by phones and paper.
+pub(crate) fn check_answers(
+    version: &VersionRef,
+    answers: &std::collections::BTreeMap<String, terrain_model::Answer>,
+) -> Result<terrain_model::questionnaire::CheckedAnswers, AnswersRefused> {
+    version
+        .questionnaire
+        .check(answers)
+        .map_err(|e| AnswersRefused {
+            refusal: refuse("invalid_answers", e.to_string()),
+            question: e.question,
+        })
+}
+
+/// A response row, from a phone or keyed in from paper.
+pub(crate) struct ResponseRow {
+    pub(crate) id: Uuid,
+    pub(crate) version_id: Uuid,
+    pub(crate) bureau_id: Option<Uuid>,
+    pub(crate) iris_id: Option<Uuid>,
+    pub(crate) collected_on: time::Date,
+    pub(crate) profile: terrain_model::questionnaire::RespondentProfile,
+    pub(crate) recontact_consent: bool,
+    pub(crate) answers: serde_json::Value,
+    /// `phone` or `paper`.
+    pub(crate) source: &'static str,
+}
+
+impl ResponseRow {
+    /// The row of checked answers, under a new random id (never the client's: see the
+    /// migration 0007).
+    pub(crate) fn new(
+        version_id: Uuid,
+        bureau_id: Option<Uuid>,
+        iris_id: Option<Uuid>,
+        collected_on: time::Date,
+        checked: terrain_model::questionnaire::CheckedAnswers,
+        source: &'static str,
+    ) -> Result<Self> {
+        let answers =
+            serde_json::to_value(&checked.answers).map_err(|e| StorageError::Invalid {
+                what: "response",
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            id: Uuid::new_v4(),
+            version_id,
+            bureau_id,
+            iris_id,
+            collected_on,
+            profile: checked.profile,
+            recontact_consent: checked.recontact_consent,
+            answers,
+            source,
+        })
+    }
+}
+
+/// The paper entry row as listed: see [`PaperEntry`].
+pub(crate) type PaperRow = (
+    Uuid,
+    Uuid,
+    Uuid,
+    i32,
+    Uuid,
+    String,
+    Uuid,
+    String,
+    String,
+    String,
+    time::Date,
+    String,
+    Uuid,
+    Option<String>,
+    OffsetDateTime,
+);
+
+/// The columns of a [`PaperRow`], for `FROM paper_entries p JOIN responses r … JOIN
+/// questionnaire_versions v … JOIN questionnaires q … JOIN territories t … LEFT JOIN users u`.
+pub(crate) const PAPER_SELECT: &str = "SELECT p.response_id, p.client_id, r.version_id, v.number, v.questionnaire_id, q.name, \
+     r.bureau_id, t.code, t.name, t.path, r.collected_on, p.sheet_ref, p.keyed_by, u.display_name, p.keyed_at \
+     FROM paper_entries p JOIN responses r ON r.campaign_id = p.campaign_id AND r.id = p.response_id \
+     JOIN questionnaire_versions v ON v.campaign_id = r.campaign_id AND v.id = r.version_id \
+     JOIN questionnaires q ON q.campaign_id = v.campaign_id AND q.id = v.questionnaire_id \
+     JOIN territories t ON t.campaign_id = r.campaign_id AND t.id = r.bureau_id \
+     LEFT JOIN users u ON u.id = p.keyed_by WHERE p.campaign_id = ";
+
+/// Reads a listed paper entry.
+pub(crate) fn paper_entry(r: PaperRow) -> PaperEntry {
+    let (
+        response_id,
+        client_id,
+        version_id,
+        number,
+        questionnaire_id,
+        questionnaire_name,
+        bureau_id,
+        bureau_code,
+        bureau_name,
+        bureau_path,
+        collected_on,
+        sheet_ref,
+        keyed_by,
+        name,
+        keyed_at,
+    ) = r;
+    PaperEntry {
+        response_id,
+        client_id,
+        version_id,
+        version_number: u32::try_from(number).unwrap_or(0),
+        questionnaire_id,
+        questionnaire_name,
+        bureau_id,
+        bureau_code,
+        bureau_name,
+        bureau_path: TerritoryPath::from_stored(bureau_path),
+        collected_on,
+        sheet_ref,
+        keyed_by: terrain_model::UserId(keyed_by),
+        keyed_by_name: name.unwrap_or_default(),
+        keyed_at,
+    }
+}
+
+/// The checks of a paper sheet that need no database: its number and its day (`campaign_day`:
+/// the day the campaign was created; `today`: the server's day).
+pub(crate) fn check_paper_sheet(
+    sheet: &NewPaperResponse,
+    campaign_day: time::Date,
+    today: time::Date,
+) -> Result<String, Refusal> {
+    let sheet_ref = sheet.sheet_ref.trim();
+    if sheet_ref.is_empty() || sheet_ref.chars().count() > MAX_SHEET_REF {
+        return Err(refuse(
+            "invalid_sheet_ref",
+            format!("sheet_ref: the sheet number must have 1 to {MAX_SHEET_REF} characters"),
+        ));
+    }
+    if sheet_ref.chars().any(char::is_control) {
+        return Err(refuse(
+            "invalid_sheet_ref",
+            "sheet_ref: the sheet number has a control character",
+        ));
+    }
+    // A day of margin: the server's clock is UTC, the sheet's day is French.
+    if sheet.collected_on > today.next_day().unwrap_or(today) {
+        return Err(refuse(
+            "invalid_date",
+            format!("collected_on: {} is in the future", sheet.collected_on),
+        ));
+    }
+    let earliest = campaign_day - time::Duration::days(PAPER_DAYS_BEFORE_CAMPAIGN);
+    if sheet.collected_on < earliest {
+        return Err(refuse(
+            "invalid_date",
+            format!(
+                "collected_on: {} is more than a year before the campaign began ({campaign_day}): check the year",
+                sheet.collected_on
+            ),
+        ));
+    }
+    Ok(sheet_ref.to_string())
 }
 
 fn check_contact(c: &Contact) -> Result<Contact, Refusal> {
@@ -687,14 +863,13 @@ macro_rules! field_store {
                             visits.push((r.id, r.at, address, building_id, unit_id, door_number, outcome, turf_id, position));
                         }
                         Prepared::Response { address, version_id, checked, contact } => {
-                            let answers = serde_json::to_value(&checked.answers).map_err(|e| $crate::error::StorageError::Invalid {
-                                what: "response", reason: e.to_string() })?;
                             // A random id, not the phone's: see the migration.
-                            let stored_id = uuid::Uuid::new_v4();
+                            let row = $crate::sql_field::ResponseRow::new(
+                                version_id, address.bureau_id, address.iris_id, r.at.date(), checked, "phone")?;
                             if let Some((c, statement)) = contact {
-                                contacts.push((stored_id, c, address.id, statement, r.at));
+                                contacts.push((row.id, c, address.id, statement, r.at));
                             }
-                            responses.push((stored_id, version_id, address, r.at.date(), checked.profile, checked.recontact_consent, answers));
+                            responses.push(row);
                         }
                         Prepared::Unit { building_id, floor, label } => units.push((r.id, building_id, floor, label)),
                         Prepared::DoorCount { building_id, doors } => counts.push((r.id, building_id, doors, r.at)),
@@ -722,18 +897,7 @@ macro_rules! field_store {
                     qb.push(" ON CONFLICT (campaign_id, building_id, door_key) DO NOTHING");
                     qb.build().execute(&mut **tx).await?;
                 }
-                for chunk in responses.chunks(500) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO responses (campaign_id, id, version_id, bureau_id, iris_id, collected_on, sex, age_band, \
-                         occupation, postcode, recontact_consent, answers) ");
-                    qb.push_values(chunk, |mut b, (id, version_id, address, day, profile, recontact, answers)| {
-                        b.push_bind(campaign.0).push_bind(*id).push_bind(*version_id).push_bind(address.bureau_id)
-                            .push_bind(address.iris_id).push_bind(*day).push_bind(profile.sex.clone()).push_bind(profile.age_band.clone())
-                            .push_bind(profile.occupation.clone()).push_bind(profile.postcode.clone()).push_bind(*recontact)
-                            .push_bind(sqlx::types::Json(answers.clone()));
-                    });
-                    qb.build().execute(&mut **tx).await?;
-                }
+                Self::insert_responses(tx, campaign, &responses).await?;
                 for chunk in contacts.chunks(500) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO recontacts (campaign_id, response_id, name, phone, email, address_id, statement, consented_at) ");
@@ -768,6 +932,29 @@ macro_rules! field_store {
                         .execute(&mut **tx).await?;
                 }
                 Ok(raced)
+            }
+
+            /// Writes responses, many rows per statement: the one way a response is stored,
+            /// from a phone or from paper.
+            async fn insert_responses(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                campaign: terrain_model::CampaignId,
+                responses: &[$crate::sql_field::ResponseRow],
+            ) -> $crate::error::Result<()> {
+                for chunk in responses.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO responses (campaign_id, id, version_id, bureau_id, iris_id, collected_on, sex, age_band, \
+                         occupation, postcode, recontact_consent, answers, source) ");
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(campaign.0).push_bind(r.id).push_bind(r.version_id).push_bind(r.bureau_id)
+                            .push_bind(r.iris_id).push_bind(r.collected_on).push_bind(r.profile.sex.clone())
+                            .push_bind(r.profile.age_band.clone()).push_bind(r.profile.occupation.clone())
+                            .push_bind(r.profile.postcode.clone()).push_bind(r.recontact_consent)
+                            .push_bind(sqlx::types::Json(r.answers.clone())).push_bind(r.source);
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
             }
 
             /// Restricts a query on a table with `bureau_id`/`iris_id` columns (alias `alias`)
@@ -1251,6 +1438,159 @@ macro_rules! field_store {
                         recontact_consent, answers,
                     })
                 }).collect()
+            }
+
+            #[tracing::instrument(skip(self, audit, scope, sheet), fields(client = %sheet.client_id))]
+            async fn key_in_paper(
+                &self,
+                audit: &$crate::types::Audit,
+                campaign: terrain_model::CampaignId,
+                user: terrain_model::UserId,
+                scope: &$crate::types::Scope,
+                sheet: &$crate::field::NewPaperResponse,
+            ) -> $crate::error::Result<$crate::field::PaperKeyed> {
+                use $crate::field::{PaperKeyed, PaperRefusal};
+                let refused = |(code, message): $crate::sql_field::Refusal| {
+                    Ok(PaperKeyed::Rejected(PaperRefusal { code, message, question: None }))
+                };
+                let c = $crate::Store::campaign(self, campaign).await?;
+                // A sheet keyed before: answered again, whatever changed since.
+                let replay = |found: Option<(uuid::Uuid, uuid::Uuid)>| match found {
+                    Some((_, by)) if by != user.0 => Some(Err(())),
+                    Some((response, _)) => Some(Ok(response)),
+                    None => None,
+                };
+                let find = "SELECT response_id, keyed_by FROM paper_entries WHERE campaign_id = $1 AND client_id = $2";
+                let earlier: Option<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(find)
+                    .bind(campaign.0).bind(sheet.client_id).fetch_optional(&self.pool).await?;
+                let taken = || refused(("client_id_taken",
+                    format!("client_id: sheet {} was keyed in by someone else", sheet.client_id)));
+                match replay(earlier) {
+                    Some(Ok(response)) => return Ok(PaperKeyed::Duplicate($crate::field::FieldStore::paper_entry(self, campaign, response).await?)),
+                    Some(Err(())) => return taken(),
+                    None => {}
+                }
+                let now = time::OffsetDateTime::now_utc();
+                let sheet_ref = match $crate::sql_field::check_paper_sheet(sheet, c.created_at.date(), now.date()) {
+                    Ok(s) => s,
+                    Err(r) => return refused(r),
+                };
+                let bureau: Option<(String, String)> = sqlx::query_as(
+                    "SELECT kind, path FROM territories WHERE campaign_id = $1 AND id = $2")
+                    .bind(campaign.0).bind(sheet.bureau_id.0).fetch_optional(&self.pool).await?;
+                let Some((kind, path)) = bureau else {
+                    return refused(("territory_not_found", format!("bureau_id: territory {} does not exist in this campaign", sheet.bureau_id)));
+                };
+                if kind != terrain_model::TerritoryKind::Bureau.as_str() {
+                    return refused(("not_a_bureau", format!("bureau_id: territory {} is a {kind}, not a bureau de vote", sheet.bureau_id)));
+                }
+                if !scope.covers(&terrain_model::TerritoryPath::from_stored(path)) {
+                    return refused(("out_of_scope", format!("bureau_id: bureau {} is outside your territories", sheet.bureau_id)));
+                }
+                let version: Option<(String, sqlx::types::Json<serde_json::Value>)> = sqlx::query_as(
+                    "SELECT status, definition FROM questionnaire_versions WHERE campaign_id = $1 AND id = $2")
+                    .bind(campaign.0).bind(sheet.version_id).fetch_optional(&self.pool).await?;
+                let version = match version {
+                    Some((status, def)) => Some($crate::sql_field::VersionRef {
+                        status, questionnaire: $crate::sql_field::parse_definition(def.0)? }),
+                    None => None,
+                };
+                let version = match $crate::sql_field::published_version(sheet.version_id, version.as_ref()) {
+                    Ok(v) => v,
+                    Err(r) => return refused(r),
+                };
+                let checked = match $crate::sql_field::check_answers(version, &sheet.answers) {
+                    Ok(c) => c,
+                    Err(e) => return Ok(PaperKeyed::Rejected(PaperRefusal {
+                        code: e.refusal.0, message: e.refusal.1, question: Some(e.question) })),
+                };
+                let row = $crate::sql_field::ResponseRow::new(
+                    sheet.version_id, Some(sheet.bureau_id.0), None, sheet.collected_on, checked, "paper")?;
+                let id = row.id;
+                let mut tx = self.begin_write().await?;
+                Self::insert_responses(&mut tx, campaign, std::slice::from_ref(&row)).await?;
+                let fresh = sqlx::query(
+                    "INSERT INTO paper_entries (campaign_id, response_id, client_id, keyed_by, keyed_at, sheet_ref) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (campaign_id, client_id) DO NOTHING")
+                    .bind(campaign.0).bind(id).bind(sheet.client_id).bind(user.0).bind(now).bind(&sheet_ref)
+                    .execute(&mut *tx).await?.rows_affected() == 1;
+                if !fresh {
+                    // The same sheet, submitted twice at once: the other submission stored it.
+                    tx.rollback().await?;
+                    let earlier: Option<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(find)
+                        .bind(campaign.0).bind(sheet.client_id).fetch_optional(&self.pool).await?;
+                    return match replay(earlier) {
+                        Some(Ok(response)) => Ok(PaperKeyed::Duplicate($crate::field::FieldStore::paper_entry(self, campaign, response).await?)),
+                        _ => taken(),
+                    };
+                }
+                Self::write_audit(&mut tx, audit, Some(campaign.0), "paper.key_in", id.to_string(),
+                    serde_json::json!({"client_id": sheet.client_id, "sheet_ref": sheet_ref, "bureau_id": sheet.bureau_id.0,
+                                       "version_id": sheet.version_id, "collected_on": sheet.collected_on.to_string()})).await?;
+                tx.commit().await?;
+                Ok(PaperKeyed::Stored($crate::field::FieldStore::paper_entry(self, campaign, id).await?))
+            }
+
+            async fn paper_entries(
+                &self,
+                campaign: terrain_model::CampaignId,
+                scope: &$crate::types::Scope,
+                limit: u32,
+                offset: u32,
+            ) -> $crate::error::Result<(Vec<$crate::field::PaperEntry>, u64)> {
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT COUNT(*) FROM paper_entries p JOIN responses r ON r.campaign_id = p.campaign_id AND r.id = p.response_id \
+                     JOIN territories t ON t.campaign_id = r.campaign_id AND t.id = r.bureau_id WHERE p.campaign_id = ");
+                qb.push_bind(campaign.0);
+                if let $crate::types::Scope::Within(paths) = scope {
+                    $crate::sql::push_within(&mut qb, "t.path", paths);
+                }
+                let (total,): (i64,) = qb.build_query_as().fetch_one(&self.pool).await?;
+                let mut qb = sqlx::QueryBuilder::<$db>::new($crate::sql_field::PAPER_SELECT);
+                qb.push_bind(campaign.0);
+                if let $crate::types::Scope::Within(paths) = scope {
+                    $crate::sql::push_within(&mut qb, "t.path", paths);
+                }
+                qb.push(" ORDER BY p.keyed_at DESC, p.response_id DESC LIMIT ");
+                qb.push_bind(i64::from(limit.min($crate::field::MAX_PAPER_PAGE)));
+                qb.push(" OFFSET ");
+                qb.push_bind(i64::from(offset));
+                let rows: Vec<$crate::sql_field::PaperRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                Ok((rows.into_iter().map($crate::sql_field::paper_entry).collect(), u64::try_from(total).unwrap_or(0)))
+            }
+
+            async fn paper_entry(&self, campaign: terrain_model::CampaignId, response: uuid::Uuid)
+                -> $crate::error::Result<$crate::field::PaperEntry> {
+                let mut qb = sqlx::QueryBuilder::<$db>::new($crate::sql_field::PAPER_SELECT);
+                qb.push_bind(campaign.0);
+                qb.push(" AND p.response_id = ");
+                qb.push_bind(response);
+                let row: Option<$crate::sql_field::PaperRow> = qb.build_query_as().fetch_optional(&self.pool).await?;
+                row.map($crate::sql_field::paper_entry).ok_or_else(|| $crate::error::StorageError::NotFound {
+                    what: "paper entry", key: response.to_string() })
+            }
+
+            #[tracing::instrument(skip(self, audit))]
+            async fn void_paper_entry(
+                &self,
+                audit: &$crate::types::Audit,
+                campaign: terrain_model::CampaignId,
+                response: uuid::Uuid,
+            ) -> $crate::error::Result<()> {
+                let mut tx = self.begin_write().await?;
+                let sheet: Option<(String,)> = sqlx::query_as(
+                    "SELECT sheet_ref FROM paper_entries WHERE campaign_id = $1 AND response_id = $2")
+                    .bind(campaign.0).bind(response).fetch_optional(&mut *tx).await?;
+                let Some((sheet_ref,)) = sheet else {
+                    return Err($crate::error::StorageError::NotFound { what: "paper entry", key: response.to_string() });
+                };
+                // The entry, weights, codings and any recontact details go with the response.
+                sqlx::query("DELETE FROM responses WHERE campaign_id = $1 AND id = $2 AND source = 'paper'")
+                    .bind(campaign.0).bind(response).execute(&mut *tx).await?;
+                Self::write_audit(&mut tx, audit, Some(campaign.0), "paper.void", response.to_string(),
+                    serde_json::json!({"sheet_ref": sheet_ref})).await?;
+                tx.commit().await?;
+                Ok(())
             }
         }
     };
