@@ -67,6 +67,7 @@ requirements! {
     ReadQuestionnaires => ReadQuestionnaires, "read questionnaires";
     EditQuestionnaires => EditQuestionnaires, "write questionnaires";
     FieldWork => FieldWork, "do field work";
+    KeyInPaper => KeyInPaper, "key in paper questionnaires";
     ReadFieldProgress => ReadFieldProgress, "see field progress";
     ReadContacts => ReadContacts, "see respondents' contact details";
     ReadDiagnostic => ReadDiagnostic, "read the diagnostic";

@@ -14,6 +14,9 @@ pub struct ErrorBody {
     pub code: String,
     /// What went wrong, for a person.
     pub message: String,
+    /// The field or question at fault, when one is (`invalid_answers` names the question).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// An error answered to an API client.
@@ -24,6 +27,8 @@ pub struct ApiError {
     pub message: String,
     /// Seconds after which a rate-limited client may retry.
     pub retry_after: Option<u64>,
+    /// The field or question at fault, when one is.
+    pub field: Option<String>,
 }
 
 impl ApiError {
@@ -34,7 +39,14 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            field: None,
         }
+    }
+
+    /// The same error, naming the field or question at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
     }
 
     /// 400: the request makes no sense.
@@ -92,6 +104,7 @@ impl IntoResponse for ApiError {
             axum::Json(ErrorBody {
                 code: self.code.to_string(),
                 message: self.message,
+                field: self.field,
             }),
         )
             .into_response();
@@ -117,6 +130,7 @@ impl From<StorageError> for ApiError {
                     "building" => "building_not_found",
                     "api token" => "token_not_found",
                     "turf" => "turf_not_found",
+                    "paper entry" => "paper_entry_not_found",
                     "questionnaire" | "questionnaire version" => "questionnaire_not_found",
                     _ => "not_found",
                 };

@@ -618,6 +618,28 @@ fn rejected(id: Uuid, code: &str, message: String) -> RecordAck {
     }
 }
 
+/// Reads answers as JSON sends them (text, list of texts, whole number, true/false); `Err`
+/// names the question whose answer is none of these, and says so. Shared by phones and paper.
+pub fn parse_answers(
+    answers: BTreeMap<String, serde_json::Value>,
+) -> Result<BTreeMap<String, Answer>, (String, String)> {
+    let mut parsed = BTreeMap::new();
+    for (k, v) in answers {
+        match serde_json::from_value::<Answer>(v) {
+            Ok(a) => {
+                parsed.insert(k, a);
+            }
+            Err(_) => {
+                let message = format!(
+                    "answer to {k:?}: expected text, a list of texts, a whole number or true/false"
+                );
+                return Err((k, message));
+            }
+        }
+    }
+    Ok(parsed)
+}
+
 /// Reads one record: `Err` with its acknowledgement when it cannot be read.
 fn read_record(i: usize, raw: serde_json::Value) -> ApiResult<Result<FieldRecord, RecordAck>> {
     let Some(id) = raw
@@ -670,23 +692,10 @@ fn read_record(i: usize, raw: serde_json::Value) -> ApiResult<Result<FieldRecord
             answers,
             contact,
         } => {
-            let mut parsed = BTreeMap::new();
-            for (k, v) in answers {
-                match serde_json::from_value::<Answer>(v) {
-                    Ok(a) => {
-                        parsed.insert(k, a);
-                    }
-                    Err(_) => {
-                        return Ok(Err(rejected(
-                            id,
-                            "invalid_answers",
-                            format!(
-                                "answer to {k:?}: expected text, a list of texts, a whole number or true/false"
-                            ),
-                        )));
-                    }
-                }
-            }
+            let parsed = match parse_answers(answers) {
+                Ok(p) => p,
+                Err((_, message)) => return Ok(Err(rejected(id, "invalid_answers", message))),
+            };
             RecordBody::Response(NewResponse {
                 version_id,
                 address_id: AddressId(address_id),

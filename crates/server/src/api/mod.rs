@@ -25,6 +25,8 @@ pub mod turfs;
 pub mod walk_sheet;
 // questionnaires and field work (issue 7)
 pub mod field;
+pub mod paper;
+pub mod paper_form;
 pub mod questionnaires;
 // representativeness: quotas and weighting (issue 8)
 pub mod quotas;
@@ -200,12 +202,16 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(questionnaires::save_draft))
         .routes(routes!(questionnaires::publish))
         .routes(routes!(questionnaires::questionnaire_kit))
+        .routes(routes!(paper::print_questionnaire))
         .routes(routes!(field::package))
         .routes(routes!(field::my_turfs))
         .routes(routes!(field::sync))
         .routes(routes!(field::progress))
         .routes(routes!(field::quality))
         .routes(routes!(field::recontacts))
+        // the paper fallback (issue 7)
+        .routes(routes!(paper::list_paper, paper::key_in))
+        .routes(routes!(paper::void_paper))
         // representativeness: quotas and weighting (issue 8)
         .routes(routes!(quotas::board))
         .routes(routes!(quotas::put_settings))

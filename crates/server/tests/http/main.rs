@@ -10,6 +10,7 @@ mod fuzz_sync;
 mod harness;
 mod matrix;
 mod openapi;
+mod paper;
 mod privacy;
 mod quotas;
 mod security;

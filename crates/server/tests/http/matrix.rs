@@ -37,6 +37,10 @@ struct Ctx {
     turfs: crate::turfs::TurfFixture,
     /// A questionnaire of the campaign (issue 7).
     questionnaire: String,
+    /// The paper fallback: a published version to key sheets in, and a sheet keyed in bureau
+    /// 19-01.
+    paper_version: String,
+    paper_entry: String,
 }
 
 impl Ctx {
@@ -845,6 +849,49 @@ fn rows() -> Vec<Row> {
             body: none,
             expect: [401, 403, 403, 403, 403, 200, 200, 404, 403],
         },
+        // The paper fallback (issue 7): everyone reads the printable questionnaire; the
+        // direction and coordinators key sheets in their territories, list and void them.
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/questionnaires/{questionnaire}/print",
+            path: |x| {
+                format!(
+                    "/campaigns/{}/questionnaires/{}/print?version=1",
+                    x.c, x.questionnaire
+                )
+            },
+            body: none,
+            expect: [401, 200, 200, 200, 200, 200, 200, 404],
+        },
+        Row {
+            method: Method::POST,
+            op: "/campaigns/{campaign}/paper-responses",
+            path: |x| format!("/campaigns/{}/paper-responses", x.c),
+            body: |x, _| {
+                Some(
+                    json!({"client_id": uuid::Uuid::new_v4(), "version_id": x.paper_version,
+                    "bureau_id": x.b1801, "collected_on": time::OffsetDateTime::now_utc().date().to_string(),
+                    "sheet_ref": "M-1", "answers": {"consentement": true}}),
+                )
+            },
+            expect: [401, 403, 403, 201, 403, 201, 201, 404],
+        },
+        Row {
+            method: Method::GET,
+            op: "/campaigns/{campaign}/paper-responses",
+            path: |x| format!("/campaigns/{}/paper-responses", x.c),
+            body: none,
+            expect: [401, 403, 403, 200, 200, 200, 200, 404],
+        },
+        // The sheet is in 19-01: coordinator 18 may not void it, coordinator 19 does; it is
+        // gone for the others.
+        Row {
+            method: Method::DELETE,
+            op: "/campaigns/{campaign}/paper-responses/{response}",
+            path: |x| format!("/campaigns/{}/paper-responses/{}", x.c, x.paper_entry),
+            body: none,
+            expect: [401, 403, 403, 403, 204, 404, 404, 404],
+        },
         // Representativeness (issue 8). The plan was accepted above: quotas follow it, each
         // scoped caller seeing their territory.
         Row {
@@ -1160,6 +1207,7 @@ async fn run_matrix(app: &TestApp) {
         .as_str()
         .unwrap()
         .to_string();
+    let (paper_version, paper_entry) = paper_fixture(app).await;
     let ctx = Ctx {
         c: app.fx.campaign.to_string(),
         a18: app.fx.a18.to_string(),
@@ -1182,6 +1230,8 @@ async fn run_matrix(app: &TestApp) {
             .unwrap()
             .id
             .to_string(),
+        paper_version: paper_version.to_string(),
+        paper_entry,
     };
     let mut failures = Vec::new();
     let chromium = terrain_server::config::default_chromium().is_some_and(|c| c.exists());
@@ -1230,6 +1280,48 @@ async fn run_matrix(app: &TestApp) {
 }
 
 on_both!(every_role_on_every_endpoint, run_matrix);
+
+/// A published questionnaire to key paper sheets in, and a sheet keyed in bureau 19-01.
+async fn paper_fixture(app: &TestApp) -> (uuid::Uuid, String) {
+    use terrain_store::*;
+    let (c, s) = (app.fx.campaign, &app.store);
+    let info = s
+        .create_questionnaire(
+            &Audit::cli(),
+            c,
+            "Papier",
+            &terrain_model::Template::GrandeMarche2016.questionnaire(),
+        )
+        .await
+        .unwrap();
+    let version = s.publish_draft(&Audit::cli(), c, info.id).await.unwrap().id;
+    let by = app.caller(Coordinator19).user.unwrap();
+    let keyed = s
+        .key_in_paper(
+            &Audit::api(by),
+            c,
+            by,
+            &Scope::Campaign,
+            &NewPaperResponse {
+                client_id: uuid::Uuid::new_v4(),
+                version_id: version,
+                bureau_id: app.fx.b1901,
+                collected_on: time::OffsetDateTime::now_utc().date(),
+                sheet_ref: "19-1".into(),
+                answers: [(
+                    "consentement".to_string(),
+                    terrain_model::Answer::Flag(true),
+                )]
+                .into(),
+            },
+        )
+        .await
+        .unwrap();
+    let PaperKeyed::Stored(entry) = keyed else {
+        panic!("{keyed:?}")
+    };
+    (version, entry.response_id.to_string())
+}
 
 /// What the rows of issue 6 act on: a sign-up and a trained volunteer of the 18th, a training,
 /// a team, an open sortie and a calendar feed there.
