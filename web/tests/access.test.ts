@@ -30,6 +30,11 @@ describe('what each role sees', () => {
     expect(grantableRoles('coder')).toEqual([]);
   });
 
+  it('gives the paper keying screen to coordinators and the direction only (as the server does)', () => {
+    for (const r of ['admin', 'director', 'coordinator'] as const) expect(can(r, 'paper')).toBe(true);
+    for (const r of ['trainer', 'walker', 'coder'] as const) expect(can(r, 'paper')).toBe(false);
+  });
+
   it('never lets a role grant more than it holds', () => {
     expect(grantableRoles('coordinator')).not.toContain('coordinator');
     expect(grantableRoles('coordinator')).not.toContain('director');

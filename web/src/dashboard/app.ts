@@ -22,11 +22,12 @@ import { Sorties } from './sorties';
 import { TurfsPage } from './turfs';
 import { Questionnaires } from './questionnaires';
 import { FieldProgress } from './field';
+import { PaperPage } from './paper';
 import { QuotasPage, WeightingPage } from './quotas';
 import { Diagnostic } from './diagnostic';
 
 const PAGES: Page[] = [
-  'overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'turfs', 'questionnaires', 'field', 'diagnostic', 'team', 'invites',
+  'overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'turfs', 'questionnaires', 'field', 'paper', 'diagnostic', 'team', 'invites',
   'volunteers', 'trainings', 'sorties', 'imports', 'audit',
 ];
 /** Pages reached from another page, not from the navigation. */
@@ -185,6 +186,9 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       break;
     case 'field':
       content = html`<${FieldProgress} mine=${mine} />`;
+      break;
+    case 'paper':
+      content = html`<${PaperPage} mine=${mine} />`;
       break;
     case 'diagnostic':
       content = html`<${Diagnostic} mine=${mine} />`;

@@ -205,6 +205,11 @@ function Builder({ mine, id, kit, onChanged }: { mine: MyCampaign; id: string; k
             onClick=${() => setViewing(v.number === latest?.number ? null : v.number)}>${statusLabel(v)}</button>`)}
         </div>
       </div>
+      <div class="builder-actions">
+        ${(shown ?? live ?? latest) && html`<a class="button" data-testid="print-questionnaire" target="_blank" rel="noopener"
+          title=${t('qb.printHint')}
+          href=${fieldApi.printUrl(c, id, (shown ?? live ?? latest)!.number)}>${t('qb.print', { n: (shown ?? live ?? latest)!.number })}</a>`}
+      </div>
       ${editable && !shown && html`<div class="builder-actions">
         <button type="button" onClick=${save} disabled=${!dirty}>${t('qb.saveDraft')}</button>
         <button type="button" class="primary" onClick=${publish} disabled=${!dirty && latest?.status !== 'draft'}>${t('qb.publish')}</button>

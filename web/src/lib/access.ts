@@ -5,14 +5,14 @@ import type { Role } from './api';
 export type Page =
   | 'overview' | 'territories' | 'map' | 'targeting' | 'experiment' | 'survey' | 'team' | 'invites' | 'imports' | 'audit'
   | 'volunteers' | 'trainings' | 'sorties' | 'turfs'
-  | 'questionnaires' | 'field'
+  | 'questionnaires' | 'field' | 'paper'
   | 'quotas' | 'weighting'
   | 'diagnostic';
 
 const PAGES_BY_ROLE: Record<Role, Page[]> = {
-  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field', 'diagnostic'],
-  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field', 'diagnostic'],
-  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'quotas', 'team', 'invites', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field', 'diagnostic'],
+  admin: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field', 'paper', 'diagnostic'],
+  director: ['overview', 'territories', 'map', 'targeting', 'experiment', 'survey', 'quotas', 'weighting', 'team', 'invites', 'imports', 'audit', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field', 'paper', 'diagnostic'],
+  coordinator: ['overview', 'territories', 'map', 'targeting', 'experiment', 'quotas', 'team', 'invites', 'volunteers', 'trainings', 'sorties', 'turfs', 'questionnaires', 'field', 'paper', 'diagnostic'],
   trainer: ['overview', 'territories', 'map', 'quotas', 'team', 'invites', 'volunteers', 'trainings', 'turfs', 'questionnaires', 'field'],
   walker: ['overview', 'territories', 'map'],
   // Coders code open answers (masked) and see nothing else.

@@ -75,6 +75,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly retryAfter: number | null = null,
+    /** The field or question at fault, when the server names one. */
+    readonly field: string | null = null,
   ) {
     super(message);
   }
@@ -117,9 +119,9 @@ export async function request<T>(method: string, path: string, body?: unknown, f
     data = null;
   }
   if (!resp.ok) {
-    const err = (data ?? {}) as { code?: string; message?: string };
+    const err = (data ?? {}) as { code?: string; message?: string; field?: string };
     const retry = resp.headers.get('retry-after');
-    throw new ApiError(resp.status, err.code ?? 'http_error', err.message ?? `HTTP ${resp.status}`, retry ? Number(retry) : null);
+    throw new ApiError(resp.status, err.code ?? 'http_error', err.message ?? `HTTP ${resp.status}`, retry ? Number(retry) : null, err.field ?? null);
   }
   return data as T;
 }

@@ -71,6 +71,19 @@ export interface QualityFlag {
 }
 export interface Quality { since: string; visits_checked: number; responses_checked: number; truncated: boolean; flags: QualityFlag[] }
 
+/** A paper questionnaire to key in. */
+export interface NewPaperSheet {
+  client_id: string; version_id: string; bureau_id: string; collected_on: string; sheet_ref: string;
+  answers: Record<string, string | string[] | number | boolean>;
+}
+/** A keyed-in paper questionnaire (never its answers). */
+export interface PaperEntry {
+  response_id: string; client_id: string; source: 'paper'; questionnaire_id: string; questionnaire_name: string;
+  version_id: string; version_number: number; bureau_id: string; bureau_code: string; bureau_name: string;
+  collected_on: string; sheet_ref: string; keyed_by: string; keyed_by_name: string; keyed_at: string;
+}
+export interface PaperEntries { entries: PaperEntry[]; total: number; limit: number; offset: number }
+
 export const fieldApi = {
   questionnaires: (campaign: string) => request<QuestionnaireInfo[]>('GET', `${c(campaign)}/questionnaires`),
   questionnaire: (campaign: string, id: string) => request<QuestionnaireInfo>('GET', `${c(campaign)}/questionnaires/${id}`),
@@ -80,6 +93,14 @@ export const fieldApi = {
     request<Version>('PUT', `${c(campaign)}/questionnaires/${id}/draft`, body),
   publish: (campaign: string, id: string) => request<Version>('POST', `${c(campaign)}/questionnaires/${id}/publish`),
   kit: (campaign: string) => request<Kit>('GET', `${c(campaign)}/questionnaire-kit`),
+  /** The printable questionnaire (HTML, A4), opened in a tab. */
+  printUrl: (campaign: string, id: string, version: number) =>
+    `/api/v1${c(campaign)}/questionnaires/${encodeURIComponent(id)}/print?version=${version}`,
+  keyInPaper: (campaign: string, body: NewPaperSheet) => request<PaperEntry>('POST', `${c(campaign)}/paper-responses`, body),
+  paperEntries: (campaign: string, limit = 20, offset = 0) =>
+    request<PaperEntries>('GET', `${c(campaign)}/paper-responses?limit=${limit}&offset=${offset}`),
+  voidPaper: (campaign: string, response: string) =>
+    request<void>('DELETE', `${c(campaign)}/paper-responses/${encodeURIComponent(response)}`),
   package: (campaign: string, choice: PackageChoice) =>
     request<Package>('GET', `${c(campaign)}/field/package?${'turf' in choice
       ? `turf=${encodeURIComponent(choice.turf)}`
