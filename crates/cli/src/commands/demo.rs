@@ -293,8 +293,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .sum::<u32>()
     );
     println!(
-        "  responses:  {} synthetic respondents in {} bureaux, open answers from real ones (Grand Débat 2019)",
-        seed.responses.responses, seed.responses.bureaux
+        "  responses:  {} synthetic respondents in {} bureaux, open answers from real ones (Grand Débat 2019); {} keyed in from paper",
+        seed.responses.responses, seed.responses.bureaux, seed.responses.paper
     );
     println!();
     println!("  Sign in with one of these accounts (password: {DEMO_PASSWORD}):");

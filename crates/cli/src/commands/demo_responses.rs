@@ -15,12 +15,19 @@
 //!   answer (difficulties of daily life, what does not work, fears, the demand to politicians);
 //!   the other open questions stay unanswered.
 //!
+//! * How: the first [`PAPER_SHEETS`] respondents of the 19th were collected on paper — the
+//!   paper fallback — and keyed in by the coordinator of the 19th, so that the keying screen
+//!   (*Saisie papier*) has sheets to show; they are responses like the others.
+//!
 //! Everything is drawn from one seeded generator: the demo is the same at every start.
 
 use anyhow::Context;
 use std::collections::BTreeMap;
 use terrain_model::{Answer, CampaignId, TerritoryKind, UserId};
-use terrain_store::{Audit, FieldRecord, NewResponse, RecordBody, Scope, Store, SyncBatch};
+use terrain_store::{
+    Audit, FieldRecord, NewPaperResponse, NewResponse, PaperKeyed, RecordBody, Scope, Store,
+    SyncBatch,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -29,6 +36,9 @@ const PHRASES: &str = include_str!("../../../../data/grand-debat/phrases-cahiers
 
 /// Respondents per bureau.
 const PER_BUREAU: usize = 30;
+
+/// Respondents of the 19th collected on paper and keyed in by its coordinator.
+const PAPER_SHEETS: usize = 40;
 
 /// A small, seeded generator (SplitMix64): reproducible without a dependency.
 struct Rng(u64);
@@ -151,6 +161,8 @@ const ROUTES: [(&str, f64, &[&str]); 4] = [
 pub struct DemoResponses {
     pub bureaux: usize,
     pub responses: usize,
+    /// Of which keyed in from paper.
+    pub paper: usize,
 }
 
 /// The sentences routed to each question.
@@ -203,6 +215,7 @@ pub async fn seed(
         .territory_by_code(campaign, TerritoryKind::Arrondissement, "75119")
         .await?;
     let mut per_user: BTreeMap<Uuid, (UserId, Scope, Vec<FieldRecord>)> = BTreeMap::new();
+    let mut paper: Vec<NewPaperResponse> = Vec::new();
     for id in plan_bureaux {
         let bureau = store.territory(campaign, *id).await?;
         let (user, scope) = if bureau.path.as_str().starts_with(a18.path.as_str()) {
@@ -258,6 +271,21 @@ pub async fn seed(
                     }
                 }
                 let at = start + time::Duration::minutes(rng.below(20 * 24 * 60) as i64);
+                if user == coord19 && paper.len() < PAPER_SHEETS {
+                    paper.push(NewPaperResponse {
+                        client_id: Uuid::from_u64_pair(0x9a9e, paper.len() as u64),
+                        version_id: version,
+                        bureau_id: bureau.id,
+                        collected_on: at.date(),
+                        sheet_ref: format!(
+                            "{}-{:03}",
+                            &bureau.code[bureau.code.len().saturating_sub(4)..],
+                            paper.len() + 1
+                        ),
+                        answers,
+                    });
+                    continue;
+                }
                 records.push(FieldRecord {
                     id: Uuid::now_v7(),
                     at,
@@ -297,8 +325,20 @@ pub async fn seed(
             total += chunk.len();
         }
     }
+    let scope19 = Scope::Within(vec![a19.path.clone()]);
+    for sheet in &paper {
+        match store
+            .key_in_paper(&Audit::api(coord19), campaign, coord19, &scope19, sheet)
+            .await
+            .context("keying in the demo's paper sheets")?
+        {
+            PaperKeyed::Stored(_) => total += 1,
+            other => anyhow::bail!("a demo paper sheet was not stored: {other:?}"),
+        }
+    }
     tracing::info!(
         responses = total,
+        paper = paper.len(),
         bureaux,
         ms = began.elapsed().as_millis() as u64,
         "demo responses seeded"
@@ -306,6 +346,7 @@ pub async fn seed(
     Ok(DemoResponses {
         bureaux,
         responses: total,
+        paper: paper.len(),
     })
 }
 
