@@ -250,7 +250,7 @@ mod tests {
         for r in [Role::Admin, Role::Director, Role::Coordinator] {
             assert!(r.can(Capability::KeyInPaper), "{r}");
         }
-        for r in [Role::Trainer, Role::Walker] {
+        for r in [Role::Trainer, Role::Walker, Role::Coder] {
             assert!(!r.can(Capability::KeyInPaper), "{r}");
         }
     }
