@@ -245,6 +245,25 @@ pub fn map(
     s
 }
 
+/// A whole number written the French way, thousands apart with a narrow no-break space:
+/// `20853.4` → `20 853`.
+pub fn whole_fr(v: f64) -> String {
+    let n = v.round();
+    let digits = format!("{:.0}", n.abs());
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3 + 1);
+    if n < 0.0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('\u{202F}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,5 +346,14 @@ mod tests {
             "masqué",
         );
         assert_eq!(none.matches(&format!("fill=\"{NO_DATA}\"")).count(), 6);
+    }
+
+    #[test]
+    fn whole_numbers_are_grouped_by_thousands() {
+        assert_eq!(whole_fr(0.4), "0");
+        assert_eq!(whole_fr(999.0), "999");
+        assert_eq!(whole_fr(20853.4), "20\u{202F}853");
+        assert_eq!(whole_fr(1234567.0), "1\u{202F}234\u{202F}567");
+        assert_eq!(whole_fr(-4321.0), "-4\u{202F}321");
     }
 }

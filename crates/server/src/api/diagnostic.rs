@@ -1658,7 +1658,7 @@ figure.map{margin:0}figure.map figcaption{font-weight:600;font-size:.9rem;margin
 /// calibrated), then the share of the main open question's first three themes. A bureau with
 /// fewer respondents (or answers) than the minimum is hatched, its figure hidden.
 async fn maps_html(state: &AppState, d: &Data) -> ApiResult<String> {
-    use crate::choropleth::{Area, Fill, map, outlines};
+    use crate::choropleth::{Area, Fill, map, outlines, whole_fr};
     let shapes = state
         .store
         .shapes(d.info.campaign_id, TerritoryKind::Bureau, &d.scope)
@@ -1715,7 +1715,7 @@ async fn maps_html(state: &AppState, d: &Data) -> ApiResult<String> {
             &o,
             &weighted,
             "Répondants par bureau (pondérés : somme des poids)",
-            &|v| format!("{v:.0}"),
+            &whole_fr,
             &note,
         ));
     }
