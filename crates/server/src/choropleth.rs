@@ -264,7 +264,6 @@ pub fn whole_fr(v: f64) -> String {
 }
 
 #[cfg(test)]
-#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;

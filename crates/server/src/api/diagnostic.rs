@@ -178,6 +178,23 @@ async fn load<R>(state: &AppState, auth: &Authorized<R>, p: &DiagnosticParams) -
     .await
 }
 
+/// A questionnaire's diagnostic and one of its open questions (key, text): what the coding
+/// writes need.
+async fn load_question<R>(
+    state: &AppState,
+    auth: &Authorized<R>,
+    questionnaire: Uuid,
+    question: &str,
+) -> ApiResult<(Data, String, String)> {
+    let p = DiagnosticParams {
+        questionnaire: Some(questionnaire),
+        ..DiagnosticParams::default()
+    };
+    let d = load(state, auth, &p).await?;
+    let (key, text) = d.open_question(Some(question))?;
+    Ok((d, key, text))
+}
+
 async fn load_in(
     state: &AppState,
     c: CampaignId,
@@ -1297,12 +1314,7 @@ pub async fn code_answer(
     auth: Authorized<CodeAnswers>,
     ApiJson(body): ApiJson<CodeAnswerBody>,
 ) -> ApiResult<Json<CodingDto>> {
-    let p = DiagnosticParams {
-        questionnaire: Some(body.questionnaire),
-        ..DiagnosticParams::default()
-    };
-    let d = load(&state, &auth, &p).await?;
-    let (key, text) = d.open_question(Some(&body.question))?;
+    let (d, key, text) = load_question(&state, &auth, body.questionnaire, &body.question).await?;
     // The answer must be one the caller may read.
     if !d
         .open_answers(&key)
@@ -1378,12 +1390,7 @@ pub async fn edit_codebook(
     auth: Authorized<EditCodebook>,
     ApiJson(body): ApiJson<CodebookBody>,
 ) -> ApiResult<Json<CodingDto>> {
-    let p = DiagnosticParams {
-        questionnaire: Some(body.questionnaire),
-        ..DiagnosticParams::default()
-    };
-    let d = load(&state, &auth, &p).await?;
-    let (key, text) = d.open_question(Some(&body.question))?;
+    let (d, key, text) = load_question(&state, &auth, body.questionnaire, &body.question).await?;
     let audit = auth.audit();
     let (book, _, _) = codebook(&state, &d, &key, &audit).await?;
     let invalid = |m: String| unprocessable("invalid_codebook", m);
